@@ -1,0 +1,25 @@
+"""The JSON API: /api/v1/ with OpenAPI docs at /api/docs."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from abonent.api.auth import session_or_token
+from abonent.api.errors import install_error_handlers
+from abonent.api.routers import accounts, meta
+
+api = NinjaAPI(
+    title="Abonent API",
+    version="1",
+    description="Customer accounts, readings, bills and payments for utilities. "
+    "Authenticate with the browser session or `Authorization: Bearer <token>`.",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=session_or_token,
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/v1/", meta.router)
+api.add_router("/v1/accounts", accounts.router)
+
+

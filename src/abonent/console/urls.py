@@ -1,0 +1,9 @@
+from django.urls import path
+
+from abonent.console import views
+
+app_name = "console"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/<int:account_id>/", views.account_card, name="account"),
+]
