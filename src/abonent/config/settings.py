@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "abonent.portal",
     "abonent.console",
     "abonent.api",
+    "abonent.demo",
 ]
 
 MIDDLEWARE = [

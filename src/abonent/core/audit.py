@@ -28,7 +28,8 @@ def record_audit_event(
         action=action,
         object_type=target._meta.label,
         object_id=str(target.pk),
-        object_label=str(target)[:300],
+        # A personal-data object is named by its kind and id only: the log must not become a copy of the data.
+        object_label=f"{target._meta.verbose_name} #{target.pk}" if personal_data else str(target)[:300],
         reason=reason[:500],
         changes=changes or {},
         personal_data=personal_data,

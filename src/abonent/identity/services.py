@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
 from abonent.core.audit import record_audit_event
 from abonent.core.models import AuditEvent
-from abonent.identity.models import ApiToken, User
+from abonent.core.normalize import normalize_email, normalize_phone
+from abonent.customers.models import Account
+from abonent.identity.models import AccountAccess, ApiToken, StaffRole, User
 
 
 def hash_token(raw_token: str) -> str:
@@ -44,3 +47,104 @@ def authenticate_api_token(*, raw_token: str) -> ApiToken | None:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+# Model permissions each staff role gets, as "app_label.action_model"; configuration, not logic.
+STAFF_ROLE_PERMISSIONS: dict[str, list[str]] = {
+    StaffRole.OPERATOR: [
+        "customers.view_customer", "customers.view_contact", "customers.view_account", "customers.view_premises",
+        "customers.view_building", "customers.view_accountservice", "metering.view_meter",
+    ],
+    StaffRole.SPECIALIST: [
+        "customers.view_customer", "customers.change_customer", "customers.view_contact",
+        "customers.change_contact", "customers.add_contact", "customers.view_account", "customers.view_premises",
+        "customers.view_building", "customers.view_accountservice", "metering.view_meter", "metering.change_meter",
+    ],
+    StaffRole.HEAD: [
+        "customers.view_customer", "customers.change_customer", "customers.view_contact",
+        "customers.change_contact", "customers.view_account", "customers.change_account",
+        "customers.view_premises", "customers.view_building", "customers.view_accountservice",
+        "metering.view_meter", "metering.change_meter", "core.view_auditevent", "identity.view_accountaccess",
+    ],
+    StaffRole.MANAGER: [
+        "customers.view_customer", "customers.view_contact", "customers.change_contact", "customers.view_account",
+        "customers.view_premises", "customers.view_building", "metering.view_meter",
+    ],
+}
+
+
+def ensure_staff_groups() -> dict[str, Group]:
+    """Create or update one permission group per staff role; administrators get every permission."""
+    groups = {}
+    for role in StaffRole:
+        group, _ = Group.objects.get_or_create(name=str(role.label))
+        if role == StaffRole.ADMINISTRATOR:
+            permissions = Permission.objects.all()
+        else:
+            permissions = _permissions(STAFF_ROLE_PERMISSIONS[role])
+        group.permissions.set(permissions)
+        groups[role.value] = group
+    return groups
+
+
+def _permissions(dotted: list[str]) -> list[Permission]:
+    wanted = {tuple(name.split(".", 1)) for name in dotted}
+    found = [
+        p for p in Permission.objects.select_related("content_type") if (p.content_type.app_label, p.codename) in wanted
+    ]
+    if len(found) != len(wanted):
+        missing = wanted - {(p.content_type.app_label, p.codename) for p in found}
+        raise LookupError(f"Unknown permissions in STAFF_ROLE_PERMISSIONS: {sorted(missing)}")
+    return found
+
+
+@transaction.atomic
+def create_staff_user(
+    *, username: str, email: str, full_name: str, role: StaffRole, password: str, branch_id: int | None = None
+) -> User:
+    """Create a staff login in its role's group (an administrator is also a superuser)."""
+    first_name, _, last_name = full_name.partition(" ")
+    user = User(
+        username=username, email=email, first_name=first_name, last_name=last_name, is_staff=True,
+        staff_role=role, branch_id=branch_id, is_superuser=role == StaffRole.ADMINISTRATOR,
+    )
+    user.set_password(password)
+    user.save()
+    group = Group.objects.filter(name=str(role.label)).first() or ensure_staff_groups()[role.value]
+    user.groups.add(group)
+    return user
+
+
+@transaction.atomic
+def create_customer_user(
+    *, phone: str = "", email: str = "", first_name: str, last_name: str, password: str | None
+) -> User:
+    """Create a customer login identified by a phone and/or an e-mail."""
+    phone, email = normalize_phone(phone), normalize_email(email)
+    user = User(username=phone or email, phone=phone, email=email, first_name=first_name, last_name=last_name)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def grant_account_access(
+    *,
+    account: Account,
+    user: User,
+    role: AccountAccess.Role,
+    granted_by: User | None = None,
+    valid_until: date | None = None,
+) -> AccountAccess:
+    """Give a login a role on an account and record it in the audit log."""
+    access = AccountAccess.objects.create(
+        account=account, user=user, role=role, granted_by=granted_by, valid_until=valid_until
+    )
+    record_audit_event(
+        actor=granted_by or "system", action=AuditEvent.Action.CREATE, target=access,
+        changes={"role": role, "user": user.pk, "account": account.pk},
+    )
+    return access

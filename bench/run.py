@@ -1,0 +1,93 @@
+"""`make bench`: measure the figures the issues name and write bench/results.json.
+
+Each figure is stored with its unit, the baseline it is compared with (a goal, a floor or a peer
+measured in the same run) and the ratio value / baseline. Runs against a scratch SQLite file and a
+scratch PostgreSQL database, never the working database.
+
+Environment: BENCH_ACCOUNTS (default 1,000,000), BENCH_PG_URL (default the local server),
+BENCH_ONLY (comma-separated figure groups to run, e.g. "demo").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / "work"
+RESULTS = ROOT / "bench" / "results.json"
+PYTHON = sys.executable
+ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "1000000"))
+PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+DEMO_GOAL_S = 300.0
+
+
+def manage(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "abonent.config.settings"}
+    return subprocess.run(
+        [PYTHON, str(ROOT / "manage.py"), *args], env=env, check=True, capture_output=True, text=True
+    )
+
+
+def fresh_sqlite(name: str) -> str:
+    WORK.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{WORK / name}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{WORK / name}"
+
+
+def fresh_postgres(name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_SERVER}/{name}"
+
+
+def time_demo(database_url: str) -> float:
+    """Return the seconds `manage.py demo` takes to generate ACCOUNTS accounts on a migrated database."""
+    manage("migrate", "--verbosity", "0", database_url=database_url)
+    started = time.monotonic()
+    manage("demo", "--accounts", str(ACCOUNTS), database_url=database_url)
+    return time.monotonic() - started
+
+
+def figure(value: float, unit: str, baseline: float, note: str) -> dict[str, object]:
+    return {"value": round(value, 3), "unit": unit, "baseline": baseline, "ratio": round(value / baseline, 3),
+            "note": note}
+
+
+def bench_demo() -> dict[str, dict[str, object]]:
+    scale = f"{ACCOUNTS:,} accounts"
+    suffix = "1m" if ACCOUNTS == 1_000_000 else f"{ACCOUNTS}"
+    figures = {}
+    for engine, url in (("sqlite", fresh_sqlite("demo.sqlite3")), ("postgres", fresh_postgres("abonent_bench_demo"))):
+        seconds = time_demo(url)
+        print(f"demo {engine}: {seconds:.1f} s for {scale}", flush=True)
+        figures[f"demo_{suffix}_{engine}_s"] = figure(
+            seconds, "s", DEMO_GOAL_S, f"manage.py demo --accounts {ACCOUNTS} on {engine}; baseline = the 5-minute goal"
+        )
+    return figures
+
+
+GROUPS = {"demo": bench_demo}
+
+
+def main() -> None:
+    only = [g for g in os.environ.get("BENCH_ONLY", "").split(",") if g] or list(GROUPS)
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"figures": {}}
+    for name in only:
+        results["figures"].update(GROUPS[name]())
+    results["machine"] = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
+    results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

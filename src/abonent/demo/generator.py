@@ -1,0 +1,66 @@
+"""Build the demo utility: reference data, demo logins and a population of N accounts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from abonent.core.bulk import bulk_load_session
+from abonent.customers.models import District, Service
+from abonent.demo import names
+from abonent.demo.personas import DemoLogin, create_personas
+from abonent.demo.population import PopulationGenerator
+from abonent.demo.reference import BRANCH_PLANS, create_branches, create_organisation, create_services
+from abonent.identity.services import ensure_staff_groups
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    accounts: int
+    seconds: float
+    logins: list[DemoLogin]
+
+
+def build_demo(*, accounts: int, seed: int = 2026, report: Callable[[str], None] = print) -> DemoSummary:
+    """Create the demo utility on an empty database and return the logins to print."""
+    started = time.monotonic()
+    with transaction.atomic():
+        organisation = create_organisation()
+        branches = create_branches(organisation)
+        for plan in BRANCH_PLANS:
+            city = names.CITIES[plan.city_key]
+            District.objects.bulk_create(
+                District(branch=branches[plan.code], settlement=f"г. {city['name']}", name=f"{name} район")
+                for name in city["districts"]
+            )
+        services = create_services()
+        ensure_staff_groups()
+        logins = create_personas(branches=branches, services=services)
+    _generate_population(accounts=accounts, seed=seed, branches=branches, services=services, report=report)
+    return DemoSummary(accounts=accounts, seconds=time.monotonic() - started, logins=logins)
+
+
+def _generate_population(*, accounts: int, seed: int, branches: dict, services: dict[str, Service],
+                         report: Callable[[str], None]) -> None:
+    generator = PopulationGenerator(seed=seed, services=services)
+    started = time.monotonic()
+    written = 0
+
+    def progress(chunk: int) -> None:
+        nonlocal written
+        written += chunk
+        elapsed = time.monotonic() - started
+        report(f"  {written:>9,} / {accounts:,} accounts  ({written / max(elapsed, 1e-9):,.0f}/s)")
+
+    remaining = accounts
+    with bulk_load_session():
+        for index, plan in enumerate(BRANCH_PLANS):
+            share = remaining if index == len(BRANCH_PLANS) - 1 else round(accounts * plan.share)
+            generator.generate(
+                branch=branches[plan.code], count=share, postal_prefix=names.CITIES[plan.city_key]["postal_prefix"],
+                progress=progress,
+            )
+            remaining -= share
