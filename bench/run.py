@@ -58,19 +58,30 @@ def time_demo(database_url: str) -> float:
 
 
 def figure(value: float, unit: str, baseline: float, note: str) -> dict[str, object]:
-    return {"value": round(value, 3), "unit": unit, "baseline": baseline, "ratio": round(value / baseline, 3),
-            "note": note}
+    return {
+        "value": round(value, 3),
+        "unit": unit,
+        "baseline": baseline,
+        "ratio": round(value / baseline, 3),
+        "note": note,
+    }
 
 
 def bench_demo() -> dict[str, dict[str, object]]:
     scale = f"{ACCOUNTS:,} accounts"
     suffix = "1m" if ACCOUNTS == 1_000_000 else f"{ACCOUNTS}"
     figures = {}
-    for engine, url in (("sqlite", fresh_sqlite("demo.sqlite3")), ("postgres", fresh_postgres("abonent_bench_demo"))):
+    for engine, url in (
+        ("sqlite", fresh_sqlite("demo.sqlite3")),
+        ("postgres", fresh_postgres("abonent_bench_demo")),
+    ):
         seconds = time_demo(url)
         print(f"demo {engine}: {seconds:.1f} s for {scale}", flush=True)
         figures[f"demo_{suffix}_{engine}_s"] = figure(
-            seconds, "s", DEMO_GOAL_S, f"manage.py demo --accounts {ACCOUNTS} on {engine}; baseline = the 5-minute goal"
+            seconds,
+            "s",
+            DEMO_GOAL_S,
+            f"manage.py demo --accounts {ACCOUNTS} on {engine}; baseline = the 5-minute goal",
         )
     return figures
 

@@ -24,8 +24,9 @@ def test_not_found_page_speaks_the_chosen_language(language: str, text: str) -> 
 
 @override_settings(DEBUG=False)
 def test_server_error_page_is_rendered(client) -> None:  # type: ignore[no-untyped-def]
-    from abonent.core.views import server_error
     from django.test import RequestFactory
+
+    from abonent.core.views import server_error
 
     response = server_error(RequestFactory().get("/"))
     assert response.status_code == 500

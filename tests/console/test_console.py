@@ -39,4 +39,6 @@ def test_opening_an_account_card_is_audited(client_for, operator, account) -> No
 def test_another_branchs_account_card_is_not_found(client_for, operator, other_account) -> None:  # type: ignore[no-untyped-def]
     response = client_for(operator).get(f"/console/accounts/{other_account.pk}/")
     assert response.status_code == 404
-    assert not AuditEvent.objects.filter(object_id=str(other_account.pk), object_type="customers.Account").exists()
+    assert not AuditEvent.objects.filter(
+        object_id=str(other_account.pk), object_type="customers.Account"
+    ).exists()

@@ -22,7 +22,10 @@ def demo() -> None:
 
 def test_generates_the_requested_accounts_plus_the_personas(demo) -> None:  # type: ignore[no-untyped-def]
     assert Account.objects.count() == 300 + 14  # 2 household persona accounts and 12 of the company
-    assert Account.objects.filter(branch__code="EKB").count() > Account.objects.filter(branch__code="OMSK").count()
+    assert (
+        Account.objects.filter(branch__code="EKB").count()
+        > Account.objects.filter(branch__code="OMSK").count()
+    )
     assert Meter.objects.count() > Account.objects.count()
 
 

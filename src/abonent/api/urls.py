@@ -21,5 +21,3 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/v1/", meta.router)
 api.add_router("/v1/accounts", accounts.router)
-
-

@@ -16,7 +16,7 @@ VAR_DIR = Path(env_str("ABONENT_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 # The embedded default key only serves a local demo; production refuses to start without its own.
-_DEMO_SECRET_KEY = "insecure-demo-key-set-SECRET_KEY-in-production"
+_DEMO_SECRET_KEY = "insecure-demo-key-set-SECRET_KEY-in-production"  # noqa: S105 - refused in production
 SECRET_KEY = env_str("SECRET_KEY", _DEMO_SECRET_KEY)
 PRODUCTION = env_bool("ABONENT_PRODUCTION", False)
 if PRODUCTION and SECRET_KEY == _DEMO_SECRET_KEY:
@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "abonent.core",
     "abonent.identity",
     "abonent.customers",
+    "abonent.messaging",
     "abonent.metering",
     "abonent.portal",
     "abonent.console",
@@ -148,7 +149,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "media"},
+    },
     "staticfiles": {
         "BACKEND": env_str("STATICFILES_STORAGE", "whitenoise.storage.CompressedManifestStaticFilesStorage")
     },
@@ -191,6 +195,15 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# --- Messaging channels: which transport serves each channel ------------------------------------
+MESSAGING_CHANNELS = {
+    "email": "abonent.messaging.channels.email.EmailTransport",
+    "sms": env_str("SMS_TRANSPORT", "abonent.messaging.channels.local.LocalSmsTransport"),
+    "push": env_str("PUSH_TRANSPORT", "abonent.messaging.channels.local.LocalPushTransport"),
+    "voice": env_str("VOICE_TRANSPORT", "abonent.messaging.channels.local.LocalVoiceTransport"),
+    "cabinet": "abonent.messaging.channels.local.CabinetTransport",
+}
+
 # --- Product --------------------------------------------------------------------------------------
 ABONENT_PRODUCT_NAME = env_str("ABONENT_PRODUCT_NAME", "Абонент")
-API_TOKEN_PREFIX = "abn_"
+API_TOKEN_PREFIX = "abn_"  # noqa: S105 - a visible prefix, not a secret

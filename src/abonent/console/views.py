@@ -30,7 +30,11 @@ def account_card(request: HttpRequest, account_id: int) -> HttpResponse:
     except AccountNotFound as exc:
         raise Http404(exc.message) from exc
     record_audit_event(
-        actor=request.user, action=AuditEvent.Action.VIEW, target=account, personal_data=True, request=request,
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        target=account,
+        personal_data=True,
+        request=request,
         reason="console account card",
     )
     account = account_detail(account_id=account.pk)

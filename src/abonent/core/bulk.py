@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.management.color import no_style
 from django.db import DatabaseError, connection, models, transaction
@@ -24,9 +25,10 @@ class TableSpec:
 
 def table_spec(model: type[models.Model], field_names: Sequence[str]) -> TableSpec:
     """Return the table and column names for the given model fields (attnames, e.g. "branch_id")."""
-    by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
-    by_name = {f.name: f.column for f in model._meta.concrete_fields}
-    columns = tuple(by_attname.get(name) or by_name[name] for name in field_names)
+    columns_by_name: dict[str, str] = {}
+    for f in model._meta.concrete_fields:
+        columns_by_name[f.name] = columns_by_name[f.attname] = f.column or f.attname
+    columns = tuple(columns_by_name[name] for name in field_names)
     return TableSpec(table=model._meta.db_table, columns=columns)
 
 
@@ -51,8 +53,10 @@ def _copy_rows(spec: TableSpec, rows: Iterable[Sequence[object]]) -> int:
 def _executemany_rows(spec: TableSpec, rows: Iterable[Sequence[object]]) -> int:
     quote = connection.ops.quote_name
     placeholders = ", ".join(["%s"] * len(spec.columns))
-    sql = f"INSERT INTO {quote(spec.table)} ({', '.join(quote(c) for c in spec.columns)}) VALUES ({placeholders})"
-    materialised = rows if isinstance(rows, list) else list(rows)
+    columns = ", ".join(quote(c) for c in spec.columns)
+    # Table and column names come from model metadata and are quoted; values are parameters.
+    sql = f"INSERT INTO {quote(spec.table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    materialised: list[Any] = rows if isinstance(rows, list) else list(rows)
     with connection.cursor() as cursor:
         cursor.executemany(sql, materialised)
     return len(materialised)
@@ -89,7 +93,7 @@ def bulk_load_session() -> Iterator[None]:
 
 def next_id(model: type[models.Model]) -> int:
     """Return the first free primary key of the model's table (for caller-assigned ids)."""
-    top = model.objects.aggregate(top=models.Max("pk"))["top"]
+    top = model._default_manager.aggregate(top=models.Max("pk"))["top"]
     return (top or 0) + 1
 
 

@@ -49,7 +49,9 @@ class Organisation(TimeStampedModel):
     bank_bic = models.CharField(_("BIC"), max_length=9)
     bank_account = models.CharField(_("settlement account"), max_length=20)
     bank_corr_account = models.CharField(_("correspondent account"), max_length=20)
-    readings_window_start_day = models.PositiveSmallIntegerField(_("readings window opens on day"), default=15)
+    readings_window_start_day = models.PositiveSmallIntegerField(
+        _("readings window opens on day"), default=15
+    )
     readings_window_end_day = models.PositiveSmallIntegerField(_("readings window closes on day"), default=25)
     payment_due_day = models.PositiveSmallIntegerField(_("payment due day of next month"), default=15)
 
@@ -77,7 +79,9 @@ class BusinessCalendar(models.Model):
     work_end = models.TimeField(_("working day ends"), default="18:00")
     lunch_start = models.TimeField(_("lunch starts"), null=True, blank=True, default="13:00")
     lunch_end = models.TimeField(_("lunch ends"), null=True, blank=True, default="14:00")
-    shortened_by_minutes = models.PositiveSmallIntegerField(_("pre-holiday day shorter by, minutes"), default=60)
+    shortened_by_minutes = models.PositiveSmallIntegerField(
+        _("pre-holiday day shorter by, minutes"), default=60
+    )
 
     class Meta:
         verbose_name = _("business calendar")
@@ -117,9 +121,15 @@ class Branch(TimeStampedModel):
     organisation = models.ForeignKey(Organisation, related_name="branches", on_delete=models.PROTECT)
     code = models.CharField(_("code"), max_length=10, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    region_code = models.CharField(_("region code"), max_length=2, help_text=_("Subject of the Russian Federation, e.g. 66"))
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow", validators=[validate_time_zone])
-    calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("business calendar"), on_delete=models.PROTECT)
+    region_code = models.CharField(
+        _("region code"), max_length=2, help_text=_("Subject of the Russian Federation, e.g. 66")
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Moscow", validators=[validate_time_zone]
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar, verbose_name=_("business calendar"), on_delete=models.PROTECT
+    )
     address = models.CharField(_("office address"), max_length=500)
     phone = models.CharField(_("phone"), max_length=40)
     office_hours = models.CharField(_("office hours"), max_length=200, blank=True)
@@ -154,7 +164,9 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT
     )
-    actor_label = models.CharField(_("actor"), max_length=200, help_text=_("Kept even if the user is removed"))
+    actor_label = models.CharField(
+        _("actor"), max_length=200, help_text=_("Kept even if the user is removed")
+    )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=100)
     object_id = models.CharField(_("object id"), max_length=64)
@@ -171,7 +183,8 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id", "occurred_at"], name="audit_object_idx")]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%d.%m.%Y %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+        when = f"{self.occurred_at:%d.%m.%Y %H:%M}"
+        return f"{when} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
 
     def save(self, *args, **kwargs) -> None:
         # The log is append-only: a posted event is never rewritten, whatever calls save().

@@ -63,9 +63,13 @@ def is_valid_snils(value: str) -> bool:
 
 def validate_inn(value: str) -> None:
     if not value.isdigit() or len(value) not in (10, 12):
-        raise ValidationError(_("INN must have 10 digits (company) or 12 digits (person)."), code="inn_length")
+        raise ValidationError(
+            _("INN must have 10 digits (company) or 12 digits (person)."), code="inn_length"
+        )
     if not is_valid_inn(value):
-        raise ValidationError(_("INN %(value)s has a wrong check digit."), params={"value": value}, code="inn_check")
+        raise ValidationError(
+            _("INN %(value)s has a wrong check digit."), params={"value": value}, code="inn_check"
+        )
 
 
 def validate_ogrn(value: str) -> None:
@@ -74,4 +78,6 @@ def validate_ogrn(value: str) -> None:
             _("OGRN must have 13 digits (company) or OGRNIP 15 digits (sole proprietor)."), code="ogrn_length"
         )
     if not is_valid_ogrn(value):
-        raise ValidationError(_("OGRN %(value)s has a wrong check digit."), params={"value": value}, code="ogrn_check")
+        raise ValidationError(
+            _("OGRN %(value)s has a wrong check digit."), params={"value": value}, code="ogrn_check"
+        )

@@ -19,7 +19,10 @@ def health(request: HttpRequest) -> JsonResponse:
     checks = {"database": _check_database(), "cache": _check_cache()}
     healthy = all(checks.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "fail", "checks": {k: "ok" if v else "fail" for k, v in checks.items()}},
+        {
+            "status": "ok" if healthy else "fail",
+            "checks": {k: "ok" if v else "fail" for k, v in checks.items()},
+        },
         status=200 if healthy else 503,
     )
 

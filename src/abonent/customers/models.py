@@ -45,7 +45,9 @@ class District(models.Model):
     class Meta:
         verbose_name = _("district")
         verbose_name_plural = _("districts")
-        constraints = [models.UniqueConstraint(fields=["branch", "settlement", "name"], name="district_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "settlement", "name"], name="district_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.settlement}, {self.name}"
@@ -159,7 +161,9 @@ class Contact(models.Model):
 
     customer = models.ForeignKey(Customer, related_name="contacts", on_delete=models.CASCADE)
     kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
-    value = models.CharField(_("value"), max_length=254, help_text=_("Phone as +7XXXXXXXXXX; e-mail in lower case"))
+    value = models.CharField(
+        _("value"), max_length=254, help_text=_("Phone as +7XXXXXXXXXX; e-mail in lower case")
+    )
     is_primary = models.BooleanField(_("primary"), default=False)
     verified_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -236,7 +240,9 @@ class AccountService(models.Model):
         verbose_name = _("account service")
         verbose_name_plural = _("account services")
         constraints = [
-            models.UniqueConstraint(fields=["account", "service", "started_on"], name="account_service_unique")
+            models.UniqueConstraint(
+                fields=["account", "service", "started_on"], name="account_service_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -9,9 +9,7 @@ from abonent.customers.models import Account
 
 def account_cards(*, accounts: QuerySet[Account]) -> QuerySet[Account]:
     """Return accounts with what an account card shows, in one query."""
-    return accounts.select_related(
-        "customer", "branch", "premises__building__district"
-    ).order_by("number")
+    return accounts.select_related("customer", "branch", "premises__building__district").order_by("number")
 
 
 def search_accounts(*, accounts: QuerySet[Account], query: str) -> QuerySet[Account]:

@@ -43,8 +43,9 @@ def build_demo(*, accounts: int, seed: int = 2026, report: Callable[[str], None]
     return DemoSummary(accounts=accounts, seconds=time.monotonic() - started, logins=logins)
 
 
-def _generate_population(*, accounts: int, seed: int, branches: dict, services: dict[str, Service],
-                         report: Callable[[str], None]) -> None:
+def _generate_population(
+    *, accounts: int, seed: int, branches: dict, services: dict[str, Service], report: Callable[[str], None]
+) -> None:
     generator = PopulationGenerator(seed=seed, services=services)
     started = time.monotonic()
     written = 0
@@ -60,7 +61,9 @@ def _generate_population(*, accounts: int, seed: int, branches: dict, services: 
         for index, plan in enumerate(BRANCH_PLANS):
             share = remaining if index == len(BRANCH_PLANS) - 1 else round(accounts * plan.share)
             generator.generate(
-                branch=branches[plan.code], count=share, postal_prefix=names.CITIES[plan.city_key]["postal_prefix"],
+                branch=branches[plan.code],
+                count=share,
+                postal_prefix=names.CITIES[plan.city_key]["postal_prefix"],
                 progress=progress,
             )
             remaining -= share

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from abonent.core.models import BusinessCalendar, Branch, Organisation
+from abonent.core.models import Branch, BusinessCalendar, Organisation
 from abonent.core.production_calendar import load_federal_calendar
 from abonent.customers.models import RESOURCE_UNITS, Resource, Service
 
@@ -22,12 +22,36 @@ class BranchPlan:
 
 
 BRANCH_PLANS = [
-    BranchPlan("EKB", "EKB", "Екатеринбургский филиал", "66", "Asia/Yekaterinburg",
-               "620014, г. Екатеринбург, ул. Малышева, д. 36", "+7 (343) 300-00-00", 0.5),
-    BranchPlan("CHEL", "CHEL", "Челябинский филиал", "74", "Asia/Yekaterinburg",
-               "454091, г. Челябинск, ул. Кирова, д. 110", "+7 (351) 200-00-00", 0.3),
-    BranchPlan("OMSK", "OMSK", "Омский филиал", "55", "Asia/Omsk",
-               "644024, г. Омск, ул. Ленина, д. 22", "+7 (3812) 40-00-00", 0.2),
+    BranchPlan(
+        "EKB",
+        "EKB",
+        "Екатеринбургский филиал",
+        "66",
+        "Asia/Yekaterinburg",
+        "620014, г. Екатеринбург, ул. Малышева, д. 36",
+        "+7 (343) 300-00-00",
+        0.5,
+    ),
+    BranchPlan(
+        "CHEL",
+        "CHEL",
+        "Челябинский филиал",
+        "74",
+        "Asia/Yekaterinburg",
+        "454091, г. Челябинск, ул. Кирова, д. 110",
+        "+7 (351) 200-00-00",
+        0.3,
+    ),
+    BranchPlan(
+        "OMSK",
+        "OMSK",
+        "Омский филиал",
+        "55",
+        "Asia/Omsk",
+        "644024, г. Омск, ул. Ленина, д. 22",
+        "+7 (3812) 40-00-00",
+        0.2,
+    ),
 ]
 
 # (code, name, resource, metered)
@@ -87,6 +111,11 @@ def create_services() -> dict[str, Service]:
     for code, name, resource, metered in SERVICE_PLANS:
         services[code], _ = Service.objects.get_or_create(
             code=code,
-            defaults={"name": name, "resource": resource, "unit": RESOURCE_UNITS[resource], "metered": metered},
+            defaults={
+                "name": name,
+                "resource": resource,
+                "unit": RESOURCE_UNITS[resource],
+                "metered": metered,
+            },
         )
     return services

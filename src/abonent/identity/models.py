@@ -32,12 +32,16 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=16, blank=True, help_text=_("+7XXXXXXXXXX"))
     staff_role = models.CharField(_("staff role"), max_length=20, choices=StaffRole.choices, blank=True)
     branch = models.ForeignKey(
-        "core.Branch", verbose_name=_("branch"), null=True, blank=True, on_delete=models.PROTECT,
+        "core.Branch",
+        verbose_name=_("branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         help_text=_("Staff working in one branch see its accounts only; empty means all branches."),
     )
     preferred_language = models.CharField(_("language"), max_length=5, default="ru")
 
-    objects = AbonentUserManager()
+    objects = AbonentUserManager()  # type: ignore[misc]  # django-stubs types AbstractUser.objects as ClassVar
 
     class Meta:
         verbose_name = _("user")
@@ -90,7 +94,9 @@ class ApiToken(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     user = models.ForeignKey(User, related_name="api_tokens", on_delete=models.CASCADE)
-    prefix = models.CharField(_("prefix"), max_length=12, help_text=_("First characters, to recognise the token"))
+    prefix = models.CharField(
+        _("prefix"), max_length=12, help_text=_("First characters, to recognise the token")
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     scopes = models.JSONField(_("scopes"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -24,14 +24,26 @@ def hash_token(raw_token: str) -> str:
 
 @transaction.atomic
 def issue_api_token(
-    *, user: User, name: str, scopes: list[str], expires_at: datetime | None = None, issued_by: User | None = None
+    *,
+    user: User,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+    issued_by: User | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its raw value, which is shown once and never stored."""
     raw = settings.API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, scopes=scopes, expires_at=expires_at, prefix=raw[:10], token_hash=hash_token(raw)
+        user=user,
+        name=name,
+        scopes=scopes,
+        expires_at=expires_at,
+        prefix=raw[:10],
+        token_hash=hash_token(raw),
     )
-    record_audit_event(actor=issued_by or "system", action=AuditEvent.Action.CREATE, target=token, reason="API token issued")
+    record_audit_event(
+        actor=issued_by or "system", action=AuditEvent.Action.CREATE, target=token, reason="API token issued"
+    )
     return token, raw
 
 
@@ -52,23 +64,50 @@ def authenticate_api_token(*, raw_token: str) -> ApiToken | None:
 # Model permissions each staff role gets, as "app_label.action_model"; configuration, not logic.
 STAFF_ROLE_PERMISSIONS: dict[str, list[str]] = {
     StaffRole.OPERATOR: [
-        "customers.view_customer", "customers.view_contact", "customers.view_account", "customers.view_premises",
-        "customers.view_building", "customers.view_accountservice", "metering.view_meter",
+        "customers.view_customer",
+        "customers.view_contact",
+        "customers.view_account",
+        "customers.view_premises",
+        "customers.view_building",
+        "customers.view_accountservice",
+        "metering.view_meter",
     ],
     StaffRole.SPECIALIST: [
-        "customers.view_customer", "customers.change_customer", "customers.view_contact",
-        "customers.change_contact", "customers.add_contact", "customers.view_account", "customers.view_premises",
-        "customers.view_building", "customers.view_accountservice", "metering.view_meter", "metering.change_meter",
+        "customers.view_customer",
+        "customers.change_customer",
+        "customers.view_contact",
+        "customers.change_contact",
+        "customers.add_contact",
+        "customers.view_account",
+        "customers.view_premises",
+        "customers.view_building",
+        "customers.view_accountservice",
+        "metering.view_meter",
+        "metering.change_meter",
     ],
     StaffRole.HEAD: [
-        "customers.view_customer", "customers.change_customer", "customers.view_contact",
-        "customers.change_contact", "customers.view_account", "customers.change_account",
-        "customers.view_premises", "customers.view_building", "customers.view_accountservice",
-        "metering.view_meter", "metering.change_meter", "core.view_auditevent", "identity.view_accountaccess",
+        "customers.view_customer",
+        "customers.change_customer",
+        "customers.view_contact",
+        "customers.change_contact",
+        "customers.view_account",
+        "customers.change_account",
+        "customers.view_premises",
+        "customers.view_building",
+        "customers.view_accountservice",
+        "metering.view_meter",
+        "metering.change_meter",
+        "core.view_auditevent",
+        "identity.view_accountaccess",
     ],
     StaffRole.MANAGER: [
-        "customers.view_customer", "customers.view_contact", "customers.change_contact", "customers.view_account",
-        "customers.view_premises", "customers.view_building", "metering.view_meter",
+        "customers.view_customer",
+        "customers.view_contact",
+        "customers.change_contact",
+        "customers.view_account",
+        "customers.view_premises",
+        "customers.view_building",
+        "metering.view_meter",
     ],
 }
 
@@ -79,10 +118,9 @@ def ensure_staff_groups() -> dict[str, Group]:
     for role in StaffRole:
         group, _ = Group.objects.get_or_create(name=str(role.label))
         if role == StaffRole.ADMINISTRATOR:
-            permissions = Permission.objects.all()
+            group.permissions.set(Permission.objects.all())
         else:
-            permissions = _permissions(STAFF_ROLE_PERMISSIONS[role])
-        group.permissions.set(permissions)
+            group.permissions.set(_permissions(STAFF_ROLE_PERMISSIONS[role]))
         groups[role.value] = group
     return groups
 
@@ -90,7 +128,9 @@ def ensure_staff_groups() -> dict[str, Group]:
 def _permissions(dotted: list[str]) -> list[Permission]:
     wanted = {tuple(name.split(".", 1)) for name in dotted}
     found = [
-        p for p in Permission.objects.select_related("content_type") if (p.content_type.app_label, p.codename) in wanted
+        p
+        for p in Permission.objects.select_related("content_type")
+        if (p.content_type.app_label, p.codename) in wanted
     ]
     if len(found) != len(wanted):
         missing = wanted - {(p.content_type.app_label, p.codename) for p in found}
@@ -105,8 +145,14 @@ def create_staff_user(
     """Create a staff login in its role's group (an administrator is also a superuser)."""
     first_name, _, last_name = full_name.partition(" ")
     user = User(
-        username=username, email=email, first_name=first_name, last_name=last_name, is_staff=True,
-        staff_role=role, branch_id=branch_id, is_superuser=role == StaffRole.ADMINISTRATOR,
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=True,
+        staff_role=role,
+        branch_id=branch_id,
+        is_superuser=role == StaffRole.ADMINISTRATOR,
     )
     user.set_password(password)
     user.save()
@@ -144,7 +190,9 @@ def grant_account_access(
         account=account, user=user, role=role, granted_by=granted_by, valid_until=valid_until
     )
     record_audit_event(
-        actor=granted_by or "system", action=AuditEvent.Action.CREATE, target=access,
+        actor=granted_by or "system",
+        action=AuditEvent.Action.CREATE,
+        target=access,
         changes={"role": role, "user": user.pk, "account": account.pk},
     )
     return access

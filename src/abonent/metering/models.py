@@ -23,7 +23,9 @@ class Meter(models.Model):
     serial_number = models.CharField(_("serial number"), max_length=40)
     model_name = models.CharField(_("model"), max_length=100, blank=True)
     zones = models.PositiveSmallIntegerField(
-        _("tariff zones"), default=1, validators=[MinValueValidator(1), MaxValueValidator(3)],
+        _("tariff zones"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(3)],
         help_text=_("1 — single rate; 2 — day T1 / night T2; 3 — peak T1 / night T2 / semi-peak T3"),
     )
     digits = models.PositiveSmallIntegerField(

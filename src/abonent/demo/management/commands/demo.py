@@ -14,12 +14,18 @@ class Command(BaseCommand):
     help = "Generate a realistic demo utility with N personal accounts and print the demo logins."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--accounts", type=int, default=2000, help="how many personal accounts (default 2000)")
-        parser.add_argument("--seed", type=int, default=2026, help="random seed; the same seed gives the same data")
+        parser.add_argument(
+            "--accounts", type=int, default=2000, help="how many personal accounts (default 2000)"
+        )
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="random seed; the same seed gives the same data"
+        )
         parser.add_argument("--reset", action="store_true", help="erase ALL data first (asks no question)")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if accounts already exist")
 
-    def handle(self, *args: object, accounts: int, seed: int, reset: bool, if_empty: bool, **options: object) -> None:
+    def handle(
+        self, *args: object, accounts: int, seed: int, reset: bool, if_empty: bool, **options: object
+    ) -> None:
         if accounts < 20:
             raise CommandError("--accounts must be at least 20 (the demo logins own some of them)")
         has_data = Account.objects.exists()
@@ -32,5 +38,9 @@ class Command(BaseCommand):
             with audit_log_erasable():
                 call_command("flush", interactive=False, verbosity=0)
         summary = build_demo(accounts=accounts, seed=seed, report=self.stdout.write)
-        self.stdout.write(self.style.SUCCESS(f"Demo utility ready: {summary.accounts:,} accounts in {summary.seconds:.1f} s"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo utility ready: {summary.accounts:,} accounts in {summary.seconds:.1f} s"
+            )
+        )
         self.stdout.write("Demo logins: see `manage.py demo_logins` (printed by `make run`).")
