@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 
 from abonent.api.auth import session_or_token
 from abonent.api.errors import install_error_handlers
-from abonent.api.routers import accounts, meta
+from abonent.api.routers import accounts, identity, metering, meta
 
 api = NinjaAPI(
     title="Abonent API",
@@ -21,3 +21,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/v1/", meta.router)
 api.add_router("/v1/accounts", accounts.router)
+api.add_router("/v1/identity", identity.router)
+api.add_router("/v1/metering", metering.router)
