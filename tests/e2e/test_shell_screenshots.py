@@ -1,4 +1,4 @@
-"""The page shell and design system in a real browser: styles applied, no sideways scrolling, keyboard first."""
+"""The page shell in a real browser: styles applied, no sideways scrolling, keyboard first."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_console_shell_is_denser_and_shows_the_style_guide(live_server, page, op
     sign_in(page, live_server.url, operator.username)
     page.goto(f"{live_server.url}/console/?q={account.number}")
     assert page.evaluate(ROOT_FONT_SIZE) == "16px"
-    assert page.locator("#results").get_by_text(account.number).is_visible()
+    assert page.locator("#results").get_by_role("link", name=account.number).is_visible()
     assert page.evaluate(OVERFLOW) <= 0
     screenshot(page, "shell-console")
 

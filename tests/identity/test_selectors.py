@@ -89,3 +89,15 @@ def test_a_customer_with_several_accounts_sees_each(db) -> None:
     accounts = {AccountAccessFactory(user=user).account for _ in range(3)}
     AccountFactory()  # someone else's
     assert _visible(user) == accounts
+
+
+def test_role_actions_on_the_account(customer, tenant, stranger, operator, account) -> None:  # type: ignore[no-untyped-def]
+    from abonent.identity.selectors import AccountAction, ActionNotAllowed, account_for_action, allowed_actions
+
+    assert AccountAction.MANAGE_ACCESS in allowed_actions(user=customer, account=account)
+    assert AccountAction.SUBMIT_READINGS in allowed_actions(user=tenant, account=account)
+    assert AccountAction.MANAGE_ACCESS not in allowed_actions(user=tenant, account=account)
+    assert allowed_actions(user=stranger, account=account) == frozenset()
+    assert AccountAction.MANAGE_ACCESS not in allowed_actions(user=operator, account=account)
+    with pytest.raises(ActionNotAllowed):
+        account_for_action(user=tenant, account_id=account.pk, action=AccountAction.MANAGE_ACCESS)

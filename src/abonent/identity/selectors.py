@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from abonent.core.errors import NotFound
+from abonent.core.errors import NotFound, PermissionDenied
 from abonent.customers.models import Account
 from abonent.identity.models import AccountAccess, User
 
@@ -14,6 +15,58 @@ from abonent.identity.models import AccountAccess, User
 class AccountNotFound(NotFound):
     code = "account_not_found"
     default_message = _("Account not found.")
+
+
+class AccountAction(models.TextChoices):
+    """What a login may do on an account; each access role allows a set of these."""
+
+    VIEW = "view", _("See balance, bills and documents")
+    PAY = "pay", _("Pay")
+    SUBMIT_READINGS = "submit_readings", _("Submit meter readings")
+    FILE_APPEALS = "file_appeals", _("File appeals")
+    EDIT_CONTACTS = "edit_contacts", _("Change contacts and delivery of bills")
+    MANAGE_ACCESS = "manage_access", _("Invite and remove other logins")
+
+
+_ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    AccountAccess.Role.OWNER: frozenset(AccountAction.values),
+    AccountAccess.Role.REPRESENTATIVE: frozenset(
+        {
+            AccountAction.VIEW,
+            AccountAction.PAY,
+            AccountAction.SUBMIT_READINGS,
+            AccountAction.FILE_APPEALS,
+            AccountAction.EDIT_CONTACTS,
+        }
+    ),
+    AccountAccess.Role.TENANT: frozenset(
+        {AccountAction.VIEW, AccountAction.PAY, AccountAction.SUBMIT_READINGS, AccountAction.FILE_APPEALS}
+    ),
+    AccountAccess.Role.VIEWER: frozenset({AccountAction.VIEW}),
+}
+# Staff act for customers (a reading taken by phone, a contact corrected) but never share access.
+_STAFF_ACTIONS = frozenset(AccountAction.values) - {AccountAction.MANAGE_ACCESS}
+
+
+class ActionNotAllowed(PermissionDenied):
+    code = "action_not_allowed"
+    default_message = _("Your role on this account does not allow this.")
+
+
+def allowed_actions(*, user: User, account: Account) -> frozenset[str]:
+    """Return what the user may do on the account (empty when the account is not theirs)."""
+    if user.is_staff:
+        return _STAFF_ACTIONS if accounts_for_user(user=user).filter(pk=account.pk).exists() else frozenset()
+    role = access_role(user=user, account=account)
+    return _ROLE_ACTIONS.get(role, frozenset()) if role else frozenset()
+
+
+def account_for_action(*, user: User, account_id: int, action: str) -> Account:
+    """Return the account if the user may do `action` on it; "not found" for foreign accounts."""
+    account = account_for_user(user=user, account_id=account_id)
+    if action not in allowed_actions(user=user, account=account):
+        raise ActionNotAllowed()
+    return account
 
 
 def active_accesses(*, user: User) -> QuerySet[AccountAccess]:
