@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from abonent.core.bulk import bulk_load_session
+from abonent.core.bulk import bulk_load_session, indexes_deferred
 from abonent.customers.models import District, Service
 from abonent.demo import names
 from abonent.demo.personas import DemoLogin, create_personas
-from abonent.demo.population import PopulationGenerator
+from abonent.demo.population import POPULATION_MODELS, PopulationGenerator
 from abonent.demo.reference import BRANCH_PLANS, create_branches, create_organisation, create_services
 from abonent.identity.services import ensure_staff_groups
 
@@ -57,7 +57,7 @@ def _generate_population(
         report(f"  {written:>9,} / {accounts:,} accounts  ({written / max(elapsed, 1e-9):,.0f}/s)")
 
     remaining = accounts
-    with bulk_load_session():
+    with bulk_load_session(), indexes_deferred(*POPULATION_MODELS):
         for index, plan in enumerate(BRANCH_PLANS):
             share = remaining if index == len(BRANCH_PLANS) - 1 else round(accounts * plan.share)
             generator.generate(

@@ -31,6 +31,7 @@ from abonent.demo import names
 from abonent.metering.models import Meter
 
 CHUNK_ACCOUNTS = 20_000
+POPULATION_MODELS = (Customer, Contact, Building, Premises, Account, AccountService, Meter)
 
 CUSTOMER_SPEC = table_spec(
     Customer,
@@ -204,7 +205,7 @@ class PopulationGenerator:
             done += size
             if progress:
                 progress(size)
-        reset_sequences(Customer, Contact, Building, Premises, Account, AccountService, Meter)
+        reset_sequences(*POPULATION_MODELS)
 
     # --- one account ---------------------------------------------------------------------------------
     def _account(self, rows: Rows, branch: Branch, district_id: int, postal_prefix: str) -> None:
