@@ -96,7 +96,10 @@ class Premises(models.Model):
         verbose_name_plural = _("premises")
 
     def __str__(self) -> str:
-        return f"{self.building}, {_('fl.')} {self.number}" if self.number else str(self.building)
+        if not self.number:
+            return str(self.building)
+        flat = _("fl.")
+        return f"{self.building}, {flat} {self.number}"
 
 
 class Customer(TimeStampedModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from abonent.customers.models import Customer
 
@@ -39,7 +40,7 @@ class OutboundMessage(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         DELIVERED = "delivered", _("Delivered")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("message status", "Failed")
 
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     topic = models.CharField(_("topic"), max_length=12, choices=Topic.choices)
