@@ -48,7 +48,7 @@ def page(request: pytest.FixtureRequest, browser) -> Iterator[object]:  # type: 
     context = browser.new_context(viewport=request.param, locale="ru-RU")
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.viewport_name = request.node.callspec.id  # type: ignore[attr-defined]  # used in screenshot names
+    page.viewport_name = "phone" if request.param is PHONE else "desktop"  # type: ignore[attr-defined]  # screenshot names
     yield page
     context.close()
 
