@@ -12,28 +12,33 @@ $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput -v 0
 $PY manage.py demo --if-empty --accounts "${DEMO_ACCOUNTS:-3000}"
 
-pids=()
-stop() {
+# The worker runs in the background; granian in the foreground, so Ctrl-C reaches it directly
+# (a non-interactive shell starts background jobs with SIGINT ignored, and granian then keeps running).
+worker_pid=""
+stop_worker() {
   trap - INT TERM EXIT
-  echo; echo "Stopping web server and worker..."
-  kill "${pids[@]}" 2>/dev/null || true
-  wait "${pids[@]}" 2>/dev/null || true
+  if [ -n "$worker_pid" ]; then
+    echo "Stopping the task worker..."
+    kill "$worker_pid" 2>/dev/null || true
+    wait "$worker_pid" 2>/dev/null || true
+  fi
 }
-trap stop INT TERM EXIT
+trap stop_worker INT TERM EXIT
 
 if [ "${TASK_BACKEND:-db}" = "rq" ]; then
   $PY manage.py rqworker --job-class django_tasks_rq.Job default &
 else
   $PY manage.py db_worker --queue-name '*' &
 fi
-pids+=($!)
-.venv/bin/granian --interface wsgi --host "$HOST" --port "$PORT" --workers "${WEB_WORKERS:-1}" \
-  --blocking-threads "${WEB_THREADS:-8}" abonent.config.wsgi:application &
-pids+=($!)
+worker_pid=$!
 
-for _ in $(seq 1 50); do
-  curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-$PY manage.py demo_logins --url "http://$HOST:$PORT/"
-wait -n "${pids[@]}"
+(
+  for _ in $(seq 1 100); do
+    curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  $PY manage.py demo_logins --url "http://$HOST:$PORT/"
+) &
+
+.venv/bin/granian --interface wsgi --host "$HOST" --port "$PORT" --workers "${WEB_WORKERS:-1}" \
+  --blocking-threads "${WEB_THREADS:-8}" abonent.config.wsgi:application
