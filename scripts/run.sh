@@ -14,23 +14,26 @@ $PY manage.py demo --if-empty --accounts "${DEMO_ACCOUNTS:-3000}"
 
 # The worker runs in the background; granian in the foreground, so Ctrl-C reaches it directly
 # (a non-interactive shell starts background jobs with SIGINT ignored, and granian then keeps running).
-worker_pid=""
-stop_worker() {
+# The scheduler enqueues the periodic jobs of abonent/config/schedule.py for the worker.
+background_pids=()
+stop_background() {
   trap - INT TERM EXIT
-  if [ -n "$worker_pid" ]; then
-    echo "Stopping the task worker..."
-    kill "$worker_pid" 2>/dev/null || true
-    wait "$worker_pid" 2>/dev/null || true
+  if [ ${#background_pids[@]} -gt 0 ]; then
+    echo "Stopping the task worker and the scheduler..."
+    kill "${background_pids[@]}" 2>/dev/null || true
+    wait "${background_pids[@]}" 2>/dev/null || true
   fi
 }
-trap stop_worker INT TERM EXIT
+trap stop_background INT TERM EXIT
 
 if [ "${TASK_BACKEND:-db}" = "rq" ]; then
   $PY manage.py rqworker --job-class django_tasks_rq.Job default &
 else
   $PY manage.py db_worker --queue-name '*' &
 fi
-worker_pid=$!
+background_pids+=($!)
+$PY manage.py scheduler &
+background_pids+=($!)
 
 (
   for _ in $(seq 1 100); do

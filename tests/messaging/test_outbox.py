@@ -114,3 +114,20 @@ def test_unknown_channel_fails_permanently() -> None:
     message.refresh_from_db()
     assert message.status == OutboundMessage.Status.FAILED
     assert "pigeon" in message.last_error
+
+
+def test_redelivery_sweep_sends_messages_left_queued(flaky) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from abonent.messaging.tasks import redeliver_queued_messages_task
+
+    flaky.error = ChannelError("gateway timeout", permanent=False)
+    message = _queue(key="sweep-1")
+    OutboundMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    flaky.error = None
+    assert redeliver_queued_messages_task.call() == 1
+    message.refresh_from_db()
+    assert message.status == OutboundMessage.Status.SENT
+    assert redeliver_queued_messages_task.call() == 0

@@ -194,3 +194,21 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Audit events cannot be deleted."))
+
+
+class ScheduledRun(models.Model):
+    """One firing of a scheduled job; the unique slot makes two schedulers enqueue it only once."""
+
+    name = models.CharField(_("job"), max_length=100)
+    slot = models.DateTimeField(_("scheduled for"))
+    enqueued_at = models.DateTimeField(_("enqueued at"), auto_now_add=True)
+    task_result_id = models.CharField(_("task result id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        constraints = [models.UniqueConstraint(fields=["name", "slot"], name="scheduled_run_unique")]
+        ordering = ["-slot"]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.slot:%d.%m.%Y %H:%M}"
