@@ -131,8 +131,10 @@ def redis_url() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _audit_log_erasable_between_transactional_tests(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Let the test runner's flush after a transactional test erase the audit log on SQLite too."""
+def _append_only_tables_erasable_between_transactional_tests(
+    request: pytest.FixtureRequest,
+) -> Iterator[None]:
+    """Let the test runner's flush after a transactional test erase the append-only tables on SQLite too."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or {
         "transactional_db",
@@ -145,8 +147,9 @@ def _audit_log_erasable_between_transactional_tests(request: pytest.FixtureReque
     yield
     from django.db import connection
 
-    from abonent.core.maintenance import audit_log_erasable
+    from abonent.core.maintenance import append_only_tables, append_only_tables_erasable
 
     if connection.vendor == "sqlite":
-        with audit_log_erasable(), connection.cursor() as cursor:
-            cursor.execute("DELETE FROM core_auditevent")
+        with append_only_tables_erasable(), connection.cursor() as cursor:
+            for table in append_only_tables():
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - table names from our own registry

@@ -77,7 +77,7 @@ def assert_no_leak(client: Client, path: str, account) -> None:  # type: ignore[
         )
 
 
-def test_stranger_sees_nothing_of_the_victim(client_for, stranger, account) -> None:  # type: ignore[no-untyped-def]
+def test_stranger_sees_nothing_of_the_victim(client_for, stranger, customer, account) -> None:  # type: ignore[no-untyped-def]
     paths = list(concrete_paths(victim_ids(account)))
     assert paths, "no routes with object parameters found"
     client = client_for(stranger)
@@ -85,14 +85,16 @@ def test_stranger_sees_nothing_of_the_victim(client_for, stranger, account) -> N
         assert_no_leak(client, path, account)
 
 
-def test_staff_of_another_branch_see_nothing_of_the_victim(client_for, account, other_account) -> None:  # type: ignore[no-untyped-def]
+def test_staff_of_another_branch_see_nothing_of_the_victim(
+    client_for, customer, account, other_account
+) -> None:  # type: ignore[no-untyped-def]
     outsider = StaffUserFactory(staff_role="operator", branch=other_account.branch)
     client = client_for(outsider)
     for path in concrete_paths(victim_ids(account)):
         assert_no_leak(client, path, account)
 
 
-def test_api_operations_leak_nothing(client_for, stranger, account) -> None:  # type: ignore[no-untyped-def]
+def test_api_operations_leak_nothing(client_for, stranger, customer, account) -> None:  # type: ignore[no-untyped-def]
     schema = Client().get("/api/openapi.json").json()
     ids = victim_ids(account)
     client = client_for(stranger)

@@ -92,7 +92,12 @@ def test_a_customer_with_several_accounts_sees_each(db) -> None:
 
 
 def test_role_actions_on_the_account(customer, tenant, stranger, operator, account) -> None:  # type: ignore[no-untyped-def]
-    from abonent.identity.selectors import AccountAction, ActionNotAllowed, account_for_action, allowed_actions
+    from abonent.identity.selectors import (
+        AccountAction,
+        ActionNotAllowed,
+        account_for_action,
+        allowed_actions,
+    )
 
     assert AccountAction.MANAGE_ACCESS in allowed_actions(user=customer, account=account)
     assert AccountAction.SUBMIT_READINGS in allowed_actions(user=tenant, account=account)

@@ -41,7 +41,9 @@ INSTALLED_APPS = [
     "abonent.identity",
     "abonent.customers",
     "abonent.messaging",
+    "abonent.hints",
     "abonent.metering",
+    "abonent.billing",
     "abonent.portal",
     "abonent.console",
     "abonent.api",
@@ -208,3 +210,70 @@ MESSAGING_CHANNELS = {
 # --- Product --------------------------------------------------------------------------------------
 ABONENT_PRODUCT_NAME = env_str("ABONENT_PRODUCT_NAME", "Абонент")
 API_TOKEN_PREFIX = "abn_"  # noqa: S105 - a visible prefix, not a secret
+
+# --- Identity: registration, one-time codes, sign-in lockout, sessions -------------------------------
+from datetime import timedelta  # noqa: E402 - this section is appended; the import stays with its use
+
+INSTALLED_APPS.append("axes")
+MIDDLEWARE += [
+    "abonent.identity.middleware.SessionTrackingMiddleware",  # after AuthenticationMiddleware
+    "axes.middleware.AxesMiddleware",  # django-axes wants to be last
+]
+# The lockout check runs before the password check (django-axes); see identity/backends.py.
+AUTHENTICATION_BACKENDS = ["abonent.identity.backends.LockoutBackend", *AUTHENTICATION_BACKENDS]
+
+IDENTITY_CODE_TTL_SECONDS = env_int("IDENTITY_CODE_TTL_SECONDS", 300)
+IDENTITY_CODE_ATTEMPTS = env_int("IDENTITY_CODE_ATTEMPTS", 5)
+IDENTITY_CODE_RESEND_SECONDS = env_int("IDENTITY_CODE_RESEND_SECONDS", 60)
+IDENTITY_INVITATION_TTL_DAYS = env_int("IDENTITY_INVITATION_TTL_DAYS", 7)
+IDENTITY_SESSION_TOUCH_SECONDS = 300  # how often "last seen" of a session is written
+# Rates in django-ratelimit's notation ("5/h", "30/10m"), per IP, per recipient, per account number.
+IDENTITY_RATE_LIMITS = {
+    "login_ip": env_str("RATE_LOGIN_IP", "30/10m"),
+    "code_request_ip": env_str("RATE_CODE_REQUEST_IP", "10/h"),
+    "code_request_recipient": env_str("RATE_CODE_REQUEST_RECIPIENT", "5/h"),
+    "code_entry_ip": env_str("RATE_CODE_ENTRY_IP", "30/10m"),
+    "registration_ip": env_str("RATE_REGISTRATION_IP", "20/h"),
+    "registration_account": env_str("RATE_REGISTRATION_ACCOUNT", "10/h"),
+    "invitation_ip": env_str("RATE_INVITATION_IP", "20/h"),
+}
+# Checks "the last payment amount" for registration without the bill code; the payments app plugs in here.
+IDENTITY_PAYMENT_VERIFIER = env_str(
+    "IDENTITY_PAYMENT_VERIFIER", "abonent.identity.verifiers.PaymentCheckUnavailable"
+)
+
+# django-axes: 5 wrong passwords for one login (any spelling of the phone) lock it for 15 minutes;
+# a sign-in by one-time code stays open, so a locked-out customer is never stuck.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "abonent.identity.backends.lockout_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "abonent.portal.views.auth.locked_out"
+AXES_VERBOSE = False
+# Per-IP counting of sign-ins is django-ratelimit's ("login_ip" above): an axes lockout by IP would shut out
+# everyone behind one mobile carrier's NAT for 15 minutes.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# SMS.ru (used when SMS_TRANSPORT=abonent.messaging.channels.smsru.SmsRuTransport)
+SMSRU_API_ID = env_str("SMSRU_API_ID", "")
+SMSRU_API_URL = env_str("SMSRU_API_URL", "https://sms.ru/sms/send")
+SMSRU_SENDER = env_str("SMSRU_SENDER", "")
+SMSRU_TEST = env_bool("SMSRU_TEST", False)
+SMSRU_TIMEOUT_SECONDS = env_int("SMSRU_TIMEOUT_SECONDS", 10)
+
+# --- Metering ------------------------------------------------------------------------------------
+# A reading is accepted but flagged for review when the monthly consumption since the previous reading
+# exceeds FACTOR × the average of the previous months (judged only with at least MIN_MONTHS of history).
+METERING_OUTLIER_FACTOR = env_str("METERING_OUTLIER_FACTOR", "3")
+METERING_OUTLIER_MIN_MONTHS = env_int("METERING_OUTLIER_MIN_MONTHS", 3)
+# A value below the previous one is a register rollover when new + 10^digits − old is at most this
+# share of the meter's range (0.1: a 5-digit meter may roll over by up to 10,000 units).
+METERING_ROLLOVER_MAX_SHARE = env_str("METERING_ROLLOVER_MAX_SHARE", "0.1")
+# Clock skew tolerated before a reading counts as dated in the future.
+METERING_FUTURE_TOLERANCE_SECONDS = env_int("METERING_FUTURE_TOLERANCE_SECONDS", 300)
+# The voice robot (IVR) webhook, POST /api/v1/metering/ivr, is authenticated by this shared secret in
+# the X-IVR-Secret header; empty disables the webhook. Wrong PINs lock the account's PIN for a while.
+METERING_IVR_SECRET = env_str("METERING_IVR_SECRET", "")
+METERING_IVR_MAX_ATTEMPTS = env_int("METERING_IVR_MAX_ATTEMPTS", 5)
+METERING_IVR_LOCK_MINUTES = env_int("METERING_IVR_LOCK_MINUTES", 30)

@@ -1,5 +1,9 @@
 """Settings for the test suite: the same as production's shape, with fast and local parts."""
 
+import os
+import tempfile
+from pathlib import Path
+
 from abonent.config.settings import *  # noqa: F403
 from abonent.config.settings import STORAGES
 
@@ -11,4 +15,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: the live server of the browser tests then gets its own connections instead of
     # sharing the test thread's one, where a request in flight could leave the test inside its transaction.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-abonent.sqlite3")}  # noqa: F405
+    # One file per test process, so runs side by side in one checkout never share it.
+    _test_database = Path(tempfile.gettempdir()) / f"abonent-test-{os.getpid()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": str(_test_database)}  # noqa: F405

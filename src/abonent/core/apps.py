@@ -6,3 +6,10 @@ class CoreConfig(AppConfig):
     name = "abonent.core"
     label = "core"
     verbose_name = _("Organisation and kernel")
+
+    def ready(self) -> None:
+        from abonent.core.maintenance import register_append_only_table
+
+        register_append_only_table(
+            table="core_auditevent", migration_module="abonent.core.migrations.0003_federal_calendar"
+        )

@@ -13,6 +13,7 @@ from abonent.customers.models import District, Service
 from abonent.demo import names
 from abonent.demo.personas import DemoLogin, create_personas
 from abonent.demo.population import POPULATION_MODELS, PopulationGenerator
+from abonent.demo.readings import generate_readings
 from abonent.demo.reference import BRANCH_PLANS, create_branches, create_organisation, create_services
 from abonent.identity.services import ensure_staff_groups
 
@@ -40,6 +41,8 @@ def build_demo(*, accounts: int, seed: int = 2026, report: Callable[[str], None]
         ensure_staff_groups()
         logins = create_personas(branches=branches, services=services)
     _generate_population(accounts=accounts, seed=seed, branches=branches, services=services, report=report)
+    with bulk_load_session():
+        generate_readings(seed=seed, report=report)
     return DemoSummary(accounts=accounts, seconds=time.monotonic() - started, logins=logins)
 
 

@@ -4,11 +4,49 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from abonent.core.normalize import normalize_email, normalize_phone
 from abonent.identity.models import User
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' lockout check for sign-ins through a web request.
+
+    Axes refuses calls without a request; those come from code (the shell, the demo, tests), not from
+    someone guessing passwords over the network, so they go straight to the next backend.
+    """
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)
+
+
+def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """Return what axes counts failures against: the login itself, whether named by phone or e-mail.
+
+    An unknown login is counted by its canonical spelling, so every spelling of a phone is one key.
+    """
+    raw = str((credentials or {}).get("username") or request.POST.get("username", ""))
+    user = find_user_by_login(raw) if raw.strip() else None
+    return f"user#{user.pk}" if user is not None else canonical_login(raw)
+
+
+def canonical_login(login: str) -> str:
+    """Return a phone as +7XXXXXXXXXX, an e-mail in lower case, a username in lower case."""
+    login = login.strip()
+    if "@" in login:
+        return normalize_email(login)
+    return normalize_phone(login) or login.lower()
 
 
 class PhoneOrEmailBackend(ModelBackend):

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from abonent.core.errors import NotFound, PermissionDenied
+from abonent.core.models import Branch
+from abonent.core.normalize import mask_phone
 from abonent.customers.models import Account
-from abonent.identity.models import AccountAccess, User
+from abonent.identity.errors import AccessNotFound, InvitationInvalid, SessionNotFound
+from abonent.identity.models import AccountAccess, Invitation, RegistrationCode, User, UserSession
+from abonent.identity.shortcodes import candidate_hashes, normalize_printable_code
+
+INVITATION_SALT = "abonent.identity.invitation"
 
 
 class AccountNotFound(NotFound):
@@ -102,3 +113,193 @@ def access_role(*, user: User, account: Account) -> str | None:
     """Return the user's role on the account, or None."""
     access = active_accesses(user=user).filter(account=account).only("role").first()
     return access.role if access else None
+
+
+# --- Sharing, invitations, sessions -----------------------------------------------------------------
+
+
+def my_accesses(*, user: User) -> QuerySet[AccountAccess]:
+    """Return the user's grants in force with what the "my access" page shows."""
+    return (
+        active_accesses(user=user)
+        .select_related("account__customer", "account__premises__building__district")
+        .order_by("account__number")
+    )
+
+
+def accesses_on_account(*, user: User, account_id: int) -> tuple[Account, QuerySet[AccountAccess]]:
+    """Return the account and who has access to it now, for someone who may manage access."""
+    account = account_for_action(user=user, account_id=account_id, action=AccountAction.MANAGE_ACCESS)
+    return account, _accesses_in_force(account)
+
+
+def pending_invitations(*, account: Account) -> QuerySet[Invitation]:
+    """Return invitations to the account that can still be accepted."""
+    return Invitation.objects.filter(
+        account=account, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-created_at")
+
+
+def invitation_on_account(*, account: Account, invitation_id: int) -> Invitation:
+    """Return a pending invitation of this account (the caller fetched the account with MANAGE_ACCESS)."""
+    invitation = pending_invitations(account=account).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise InvitationInvalid()
+    return invitation
+
+
+def access_for_revocation(*, user: User, account_id: int, access_id: int) -> AccountAccess:
+    """Return an access the user may end: their own, or anyone's on an account they manage.
+
+    Staff may end any access on their branch's accounts when they hold identity.revoke_accountaccess.
+    Anything else is "not found".
+    """
+    access = (
+        AccountAccess.objects.select_related("user", "account")
+        .filter(pk=access_id, account_id=account_id, revoked_at__isnull=True)
+        .first()
+    )
+    if access is None or not user.is_authenticated:
+        raise AccessNotFound()
+    if user.is_staff:
+        in_scope = accounts_for_user(user=user).filter(pk=access.account_id).exists()
+        if in_scope and user.has_perm("identity.revoke_accountaccess"):
+            return access
+        raise AccessNotFound()
+    if access.user_id == user.pk:
+        return access
+    if AccountAction.MANAGE_ACCESS in allowed_actions(user=user, account=access.account):
+        return access
+    raise AccessNotFound()
+
+
+def invitation_by_token(*, token: str) -> Invitation:
+    """Return the pending invitation a signed link names, or InvitationInvalid."""
+    max_age = timedelta(days=settings.IDENTITY_INVITATION_TTL_DAYS)
+    try:
+        invitation_id = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
+    except signing.BadSignature as exc:
+        raise InvitationInvalid() from exc
+    return _pending_invitation(Invitation.objects.filter(pk=invitation_id))
+
+
+def invitation_by_code(*, code: str) -> Invitation:
+    """Return the pending invitation with this short code, or InvitationInvalid."""
+    hashes = candidate_hashes("invitation", normalize_printable_code(code))
+    return _pending_invitation(Invitation.objects.filter(code_hash__in=hashes))
+
+
+def pending_invitation(*, invitation_id: int) -> Invitation:
+    """Return a pending invitation by id; only for an id the server kept after a valid link or code."""
+    return _pending_invitation(Invitation.objects.filter(pk=invitation_id))
+
+
+def live_sessions(*, user: User) -> QuerySet[UserSession]:
+    """Return the login's sessions not ended and not expired, the most recent first."""
+    oldest = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    return UserSession.objects.filter(user=user, ended_at__isnull=True, last_seen_at__gte=oldest).order_by(
+        "-last_seen_at"
+    )
+
+
+def session_of_user(*, user: User, session_id: int) -> UserSession:
+    """Return one of the login's live sessions, or SessionNotFound."""
+    session = live_sessions(user=user).filter(pk=session_id).first()
+    if session is None:
+        raise SessionNotFound()
+    return session
+
+
+def registration_code_status(*, account: Account) -> RegistrationCode | None:
+    """Return the account's latest registration code row (its hash only), for staff."""
+    return RegistrationCode.objects.filter(account=account).order_by("-issued_at", "-pk").first()
+
+
+def access_history(*, account: Account) -> QuerySet[AccountAccess]:
+    """Return every grant on the account ever, newest first, for staff."""
+    return (
+        AccountAccess.objects.filter(account=account)
+        .select_related("user", "granted_by", "revoked_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def person_label(user: User) -> str:
+    """Return how another person's login is shown: the name if known, the phone or e-mail masked."""
+    contact = mask_phone(user.phone) if user.phone else mask_email(user.email)
+    name = user.get_full_name()
+    return f"{name}, {contact}" if name and contact else name or contact or gettext("login without contacts")
+
+
+def mask_email(email: str) -> str:
+    """Return e-mail with the mailbox hidden but its first letter, e.g. m***@example.com."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else ""
+
+
+def filter_accounts(
+    *, user: User, query: str = "", branch_id: int | None = None, status: str = "", address: str = ""
+) -> QuerySet[Account]:
+    """Return the user's accounts narrowed by number/name search, branch, status and address words."""
+    accounts = accounts_for_user(user=user)
+    if query.strip():
+        q = query.strip()
+        accounts = accounts.filter(
+            Q(number__startswith=q)
+            | Q(customer__last_name__istartswith=q)
+            | Q(customer__company_name__icontains=q)
+        )
+    if branch_id:
+        accounts = accounts.filter(branch_id=branch_id)
+    if status:
+        accounts = accounts.filter(status=status)
+    for word in address.split()[:4]:
+        accounts = accounts.filter(
+            _contains_any_case("premises__building__street", word)
+            | Q(premises__building__house__iexact=word)
+            | Q(premises__number__iexact=word)
+            | _contains_any_case("premises__building__district__settlement", word)
+        )
+    return accounts.select_related("customer", "branch", "premises__building__district").order_by("number")
+
+
+def branch_choices(*, user: User) -> list[tuple[int, str]]:
+    """Return (id, name) of the branches the user's accounts belong to."""
+    return list(
+        Branch.objects.filter(pk__in=accounts_for_user(user=user).values("branch_id"))
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+
+
+def _contains_any_case(field: str, word: str) -> Q:
+    # SQLite folds the case of ASCII letters only; spelling out the usual cases finds "заводская" too.
+    condition = Q(**{f"{field}__icontains": word})
+    for variant in {word.lower(), word.capitalize(), word.upper()}:
+        condition |= Q(**{f"{field}__contains": variant})
+    return condition
+
+
+def _accesses_in_force(account: Account) -> QuerySet[AccountAccess]:
+    today = timezone.localdate()
+    return (
+        AccountAccess.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=today),
+            account=account,
+            revoked_at__isnull=True,
+            valid_from__lte=today,
+        )
+        .select_related("user", "granted_by")
+        .order_by("role", "created_at")
+    )
+
+
+def _pending_invitation(invitations: QuerySet[Invitation]) -> Invitation:
+    invitation = (
+        invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .select_related("account__premises__building__district", "invited_by")
+        .first()
+    )
+    if invitation is None:
+        raise InvitationInvalid()
+    return invitation

@@ -79,3 +79,95 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.recipient}: {self.subject or self.body[:40]}"
+
+
+class ChannelPreference(models.Model):
+    """A customer's explicit choice to get (or not) messages on one topic through one channel.
+
+    No row means the default of the topic (see messaging.selectors.default_channel_choice).
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), related_name="channel_preferences", on_delete=models.CASCADE
+    )
+    topic = models.CharField(_("topic"), max_length=12, choices=Topic.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    enabled = models.BooleanField(_("send"), default=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "topic", "channel"], name="channel_preference_unique")
+        ]
+
+    def __str__(self) -> str:
+        state = _("on") if self.enabled else _("off")
+        return f"{self.get_topic_display()} / {self.get_channel_display()}: {state}"
+
+
+class Consent(models.Model):
+    """A consent the customer gave (152-FZ, 38-FZ): which text, when, by whom, from where; revocable.
+
+    A row is never edited except to record its revocation once; giving consent again adds a new row,
+    so the history of every grant and revocation stays.
+    """
+
+    class Kind(models.TextChoices):
+        MARKETING = "marketing", _("Offers and promotions (advertising)")
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), related_name="consents", on_delete=models.PROTECT
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    text_version = models.CharField(_("text version"), max_length=40)
+    text = models.TextField(_("text shown"), help_text=_("The exact wording the customer agreed to"))
+    given_at = models.DateTimeField(_("given at"))
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("given by"),
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    given_ip = models.GenericIPAddressField(_("given from IP address"), null=True, blank=True)
+    given_user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    revoked_ip = models.GenericIPAddressField(_("revoked from IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-given_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="consent_in_force_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.text_version})"
+
+    @property
+    def in_force(self) -> bool:
+        return self.revoked_at is None

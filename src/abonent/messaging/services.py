@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.http import HttpRequest
 from django.utils import timezone
 
+from abonent.core.audit import record_audit_event
+from abonent.core.models import AuditEvent
+from abonent.customers.models import Customer
 from abonent.messaging.channels import ChannelError, OutgoingMessage, transport_for
-from abonent.messaging.models import OutboundMessage
+from abonent.messaging.models import Channel, ChannelPreference, Consent, OutboundMessage
+from abonent.messaging.selectors import channel_choices, consent_text, messages_for_login
+
+if TYPE_CHECKING:
+    from abonent.identity.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -109,3 +119,109 @@ def _schedule_retry(message: OutboundMessage) -> None:
 def mark_read(*, message: OutboundMessage) -> None:
     """Mark a cabinet message as read by the customer (first time only)."""
     OutboundMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- Notification preferences, consents and reading the inbox (the cabinet's profile) -----------
+
+
+@transaction.atomic
+def set_channel_preferences(
+    *,
+    customer: Customer,
+    choices: Mapping[tuple[str, str], bool],
+    changed_by: User,
+    request: HttpRequest | None = None,
+) -> dict[str, bool]:
+    """Store the customer's choice per (topic, channel); return what changed as {"topic/channel": on}."""
+    current = channel_choices(customer_id=customer.pk)
+    changed = {key: on for key, on in choices.items() if key in current and current[key] != on}
+    for (topic, channel), enabled in changed.items():
+        ChannelPreference.objects.update_or_create(
+            customer=customer,
+            topic=topic,
+            channel=channel,
+            defaults={"enabled": enabled, "updated_by": changed_by},
+        )
+    summary = {f"{topic}/{channel}": on for (topic, channel), on in changed.items()}
+    if summary:
+        record_audit_event(
+            actor=changed_by,
+            action=AuditEvent.Action.UPDATE,
+            target=customer,
+            reason="notification preferences changed in the cabinet",
+            changes={"notifications": summary},
+            personal_data=True,
+            request=request,
+        )
+    return summary
+
+
+def give_consent(
+    *, customer: Customer, kind: str, given_by: User, request: HttpRequest | None = None
+) -> Consent:
+    """Record the customer's consent with the exact text shown, time, IP and browser (once in force)."""
+    wording = consent_text(kind=kind)
+    try:
+        with transaction.atomic():
+            consent = Consent.objects.create(
+                customer=customer,
+                kind=kind,
+                text_version=wording.version,
+                text=wording.text,
+                given_at=timezone.now(),
+                given_by=given_by,
+                given_ip=_client_ip(request),
+                given_user_agent=_user_agent(request),
+            )
+            _audit_consent(consent, given_by, AuditEvent.Action.CREATE, request)
+    except IntegrityError:  # already in force (a double click, a second tab): keep the first grant
+        return Consent.objects.get(customer=customer, kind=kind, revoked_at__isnull=True)
+    return consent
+
+
+@transaction.atomic
+def revoke_consent(
+    *, customer: Customer, kind: str, revoked_by: User, request: HttpRequest | None = None
+) -> Consent | None:
+    """Revoke the customer's consent in force, if any, recording when and from where; return it."""
+    consent = (
+        Consent.objects.select_for_update()
+        .filter(customer=customer, kind=kind, revoked_at__isnull=True)
+        .first()
+    )
+    if consent is None:
+        return None
+    consent.revoked_at = timezone.now()
+    consent.revoked_by = revoked_by
+    consent.revoked_ip = _client_ip(request)
+    consent.save(update_fields=["revoked_at", "revoked_by", "revoked_ip"])
+    _audit_consent(consent, revoked_by, AuditEvent.Action.DELETE, request)
+    return consent
+
+
+def mark_all_read(*, user_id: int, customer_ids: list[int]) -> int:
+    """Mark every unread cabinet message of the login and its customers as read; return how many."""
+    unread = messages_for_login(user_id=user_id, customer_ids=customer_ids).filter(
+        channel=Channel.CABINET, read_at__isnull=True
+    )
+    return OutboundMessage.objects.filter(pk__in=unread.values("pk")).update(read_at=timezone.now())
+
+
+def _audit_consent(consent: Consent, actor: User, action: str, request: HttpRequest | None) -> None:
+    record_audit_event(
+        actor=actor,
+        action=action,
+        target=consent,
+        reason=f"consent {consent.kind} {'given' if action == AuditEvent.Action.CREATE else 'revoked'}",
+        changes={"customer": consent.customer_id, "kind": consent.kind, "version": consent.text_version},
+        personal_data=True,
+        request=request,
+    )
+
+
+def _client_ip(request: HttpRequest | None) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request else None
+
+
+def _user_agent(request: HttpRequest | None) -> str:
+    return request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""

@@ -1,4 +1,7 @@
-"""Writes of the identity app: API tokens (and, later, registration and access sharing)."""
+"""Writes of the identity app: logins, staff groups, API tokens and granting access.
+
+Registration, one-time codes, invitations and sessions live in the modules beside this one.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,14 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from abonent.core.audit import record_audit_event
 from abonent.core.models import AuditEvent
 from abonent.core.normalize import normalize_email, normalize_phone
 from abonent.customers.models import Account
+from abonent.identity.errors import AlreadyHasAccess
 from abonent.identity.models import AccountAccess, ApiToken, StaffRole, User
 
 
@@ -71,6 +75,9 @@ STAFF_ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_building",
         "customers.view_accountservice",
         "metering.view_meter",
+        "identity.view_accountaccess",
+        "identity.revoke_accountaccess",
+        "identity.add_registrationcode",
     ],
     StaffRole.SPECIALIST: [
         "customers.view_customer",
@@ -84,6 +91,9 @@ STAFF_ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_accountservice",
         "metering.view_meter",
         "metering.change_meter",
+        "identity.view_accountaccess",
+        "identity.revoke_accountaccess",
+        "identity.add_registrationcode",
     ],
     StaffRole.HEAD: [
         "customers.view_customer",
@@ -99,6 +109,8 @@ STAFF_ROLE_PERMISSIONS: dict[str, list[str]] = {
         "metering.change_meter",
         "core.view_auditevent",
         "identity.view_accountaccess",
+        "identity.revoke_accountaccess",
+        "identity.add_registrationcode",
     ],
     StaffRole.MANAGER: [
         "customers.view_customer",
@@ -108,6 +120,7 @@ STAFF_ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_premises",
         "customers.view_building",
         "metering.view_meter",
+        "identity.view_accountaccess",
     ],
 }
 
@@ -184,15 +197,42 @@ def grant_account_access(
     role: AccountAccess.Role,
     granted_by: User | None = None,
     valid_until: date | None = None,
+    poa_number: str = "",
+    poa_date: date | None = None,
+    reason: str = "",
 ) -> AccountAccess:
-    """Give a login a role on an account and record it in the audit log."""
-    access = AccountAccess.objects.create(
-        account=account, user=user, role=role, granted_by=granted_by, valid_until=valid_until
-    )
+    """Give a login a role on an account and record it in the audit log.
+
+    A lapsed grant of the same login on the same account (its period over) is closed first;
+    a grant still in force raises AlreadyHasAccess.
+    """
+    now = timezone.now()
+    AccountAccess.objects.filter(
+        user=user, account=account, revoked_at__isnull=True, valid_until__lt=timezone.localdate()
+    ).update(revoked_at=now)
+    try:
+        with transaction.atomic():
+            access = AccountAccess.objects.create(
+                account=account,
+                user=user,
+                role=role,
+                granted_by=granted_by,
+                valid_until=valid_until,
+                poa_number=poa_number,
+                poa_date=poa_date,
+            )
+    except IntegrityError as exc:
+        raise AlreadyHasAccess() from exc
+    changes: dict[str, object] = {"role": role, "user": user.pk, "account": account.pk}
+    if valid_until:
+        changes["valid_until"] = valid_until.isoformat()
+    if poa_number:
+        changes["poa"] = f"{poa_number} / {poa_date.isoformat() if poa_date else ''}"
     record_audit_event(
         actor=granted_by or "system",
         action=AuditEvent.Action.CREATE,
         target=access,
-        changes={"role": role, "user": user.pk, "account": account.pk},
+        changes=changes,
+        reason=reason,
     )
     return access

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from abonent.core.maintenance import audit_log_erasable
+from abonent.billing.services.reference import load_reference_data
+from abonent.core.maintenance import append_only_tables_erasable
+from abonent.core.production_calendar import load_federal_calendar
 from abonent.customers.models import Account
 from abonent.demo.generator import build_demo
 
@@ -35,8 +37,11 @@ class Command(BaseCommand):
         if has_data and not reset:
             raise CommandError("The database already holds accounts; use --reset to erase and reload.")
         if reset:
-            with audit_log_erasable():
+            with append_only_tables_erasable():
                 call_command("flush", interactive=False, verbosity=0)
+            # flush also erased the reference data the migrations loaded; put it back
+            load_federal_calendar()
+            load_reference_data()
         summary = build_demo(accounts=accounts, seed=seed, report=self.stdout.write)
         self.stdout.write(
             self.style.SUCCESS(

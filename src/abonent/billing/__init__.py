@@ -1,0 +1,1 @@
+"""Billing: tariffs and norms, the append-only ledger, penalties (пени) and the payment QR code."""

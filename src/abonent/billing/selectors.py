@@ -1,0 +1,259 @@
+"""Reads of billing: tariffs and norms in force, balances, debt ageing and the penalty statement."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TypeVar
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from abonent.billing.ageing import PRINCIPAL, Ageing, EntryFact, age_entries
+from abonent.billing.errors import NormNotFound, TariffNotFound
+from abonent.billing.models import (
+    BillDelivery,
+    ConsumptionNorm,
+    KeyRate,
+    LedgerEntry,
+    PaymentDueRule,
+    PenaltyMoratorium,
+    PenaltyRateCap,
+    PenaltyScale,
+    Tariff,
+)
+from abonent.billing.penalty_calculation import (
+    DebtClock,
+    PenaltyLine,
+    PenaltyTerms,
+    RateCap,
+    Scale,
+    calculate_penalty,
+)
+from abonent.billing.services.tariffs import category_for
+from abonent.core.models import Organisation
+from abonent.core.money import ZERO
+from abonent.core.periods import BillingPeriod, due_date
+from abonent.customers.models import Account, Service
+
+# --- Tariffs and norms ----------------------------------------------------------------------------
+
+_Dated = TypeVar("_Dated", Tariff, ConsumptionNorm)
+
+
+def tariff_for(*, service: Service, region: str, category: str, on_date: date) -> Tariff:
+    """Return the tariff in force on the day (the region's own, else the all-regions one), prices loaded."""
+    candidates = (
+        Tariff.objects.in_force(on_date)
+        .filter(service=service, category=category, region_code__in=[region, ""])
+        .prefetch_related("rates")
+    )
+    tariff = _most_specific(candidates, region=region)
+    if tariff is None:
+        raise TariffNotFound()
+    return tariff
+
+
+def norm_for(
+    *, service: Service, region: str, category: str, on_date: date, variant: str = ""
+) -> ConsumptionNorm:
+    """Return the consumption norm in force on the day for the region (else all regions) and variant."""
+    candidates = ConsumptionNorm.objects.in_force(on_date).filter(
+        service=service, category=category, variant=variant, region_code__in=[region, ""]
+    )
+    norm = _most_specific(candidates, region=region)
+    if norm is None:
+        raise NormNotFound()
+    return norm
+
+
+def _most_specific(candidates: QuerySet[_Dated], *, region: str) -> _Dated | None:
+    """Pick the region's own row over the all-regions one, the latest start among equals."""
+    rows = sorted(candidates, key=lambda row: (row.region_code == region, row.valid_from), reverse=True)
+    return rows[0] if rows else None
+
+
+# --- Due dates --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DueCalendar:
+    """The payment due rules of one organisation (its own over the federal ones), read once."""
+
+    own: tuple[PaymentDueRule, ...]
+    federal: tuple[PaymentDueRule, ...]
+    fallback_due_day: int
+
+    def rule(self, period: BillingPeriod) -> PaymentDueRule | None:
+        """Return the rule in force on the first day of the month after the period."""
+        day = period.next().start
+        for rules in (self.own, self.federal):
+            in_force = [rule for rule in rules if rule.valid_from <= day]
+            if in_force:
+                return max(in_force, key=lambda rule: rule.valid_from)
+        return None
+
+    def due_date(self, period: BillingPeriod) -> date:
+        rule = self.rule(period)
+        return due_date(period, rule.due_day if rule else self.fallback_due_day)
+
+    def delivery_deadline(self, period: BillingPeriod) -> date:
+        rule = self.rule(period)
+        return period.next().day(rule.bill_delivery_day if rule else 5)
+
+
+def due_calendar(*, organisation: Organisation) -> DueCalendar:
+    """Return the organisation's due-date rules; without any rule its payment_due_day field decides."""
+    rules = list(PaymentDueRule.objects.filter(Q(organisation=organisation) | Q(organisation__isnull=True)))
+    return DueCalendar(
+        own=tuple(rule for rule in rules if rule.organisation_id is not None),
+        federal=tuple(rule for rule in rules if rule.organisation_id is None),
+        fallback_due_day=organisation.payment_due_day,
+    )
+
+
+def due_date_for(*, organisation: Organisation, period: BillingPeriod) -> date:
+    """Return the day the period's bill must be paid by."""
+    return due_calendar(organisation=organisation).due_date(period)
+
+
+# --- Ledger ----------------------------------------------------------------------------------------
+
+
+def ledger_entries(*, account: Account) -> QuerySet[LedgerEntry]:
+    """Return the account's entries in value-date order with their services."""
+    return LedgerEntry.objects.filter(account=account).select_related("service").order_by("occurred_on", "id")
+
+
+def balance(*, account: Account, service: Service | None = None) -> Decimal:
+    """Return what the account owes (negative: an advance): the sum of its entries."""
+    entries = LedgerEntry.objects.filter(account=account)
+    if service is not None:
+        entries = entries.filter(service=service)
+    return _sum(entries.values_list("amount", flat=True))
+
+
+def balances_by_service(*, account: Account) -> dict[int | None, Decimal]:
+    """Return the balance per service id (None: advances not assigned to a service)."""
+    totals: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
+    for service_id, amount in LedgerEntry.objects.filter(account=account).values_list("service", "amount"):
+        totals[service_id] += amount
+    return dict(sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or 0)))
+
+
+def _sum(amounts) -> Decimal:
+    # Summed here, not with SQL SUM(): SQLite adds decimals as floats (0.01 + 0.99 - 0.94 = 0.0600…01).
+    return sum(amounts, ZERO)
+
+
+def account_ageing(*, account: Account) -> Ageing:
+    """Return the account's debt per service and period with the days it was paid off."""
+    rows = LedgerEntry.objects.filter(account=account).values_list(
+        "id", "service_id", "period", "component", "amount", "occurred_on"
+    )
+    return age_entries(
+        EntryFact(id=i, service_id=s, period=p, component=c, amount=a, occurred_on=o)
+        for i, s, p, c, a, o in rows
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeriodDebt:
+    """A row of debt ageing: what a period charged for a service, what is paid and what is left."""
+
+    service_id: int
+    period: date
+    component: str
+    due_date: date
+    charged: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    days_overdue: int
+
+
+def debt_ageing(*, account: Account, as_of: date | None = None) -> list[PeriodDebt]:
+    """Return every period's debt per service (oldest first), with days past its due date."""
+    today = as_of or timezone.localdate()
+    calendar = due_calendar(organisation=account.branch.organisation)
+    rows = []
+    for bucket in sorted(account_ageing(account=account).buckets.values(), key=lambda b: (b.period, b.key)):
+        due = calendar.due_date(BillingPeriod.from_date(bucket.period))
+        rows.append(
+            PeriodDebt(
+                service_id=bucket.service_id,
+                period=bucket.period,
+                component=bucket.component,
+                due_date=due,
+                charged=bucket.debited,
+                paid=bucket.paid,
+                outstanding=bucket.outstanding,
+                days_overdue=max(0, (today - due).days) if bucket.outstanding > 0 else 0,
+            )
+        )
+    return rows
+
+
+def posted_penalties(*, account: Account) -> dict[int, Decimal]:
+    """Return the penalties posted so far per service id."""
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    entries = LedgerEntry.objects.filter(account=account, kind=LedgerEntry.Kind.PENALTY)
+    for service_id, amount in entries.values_list("service", "amount"):
+        totals[service_id] += amount
+    return dict(totals)
+
+
+# --- Penalties -------------------------------------------------------------------------------------
+
+
+def penalty_terms(*, category: str) -> PenaltyTerms:
+    """Return the key rates, caps, moratoria and scales that apply to the category."""
+    moratoria = PenaltyMoratorium.objects.filter(Q(category="") | Q(category=category)).order_by("starts_on")
+    return PenaltyTerms(
+        key_rates=tuple(KeyRate.objects.order_by("valid_from").values_list("valid_from", "rate")),
+        caps=tuple(
+            RateCap(valid_from=c.valid_from, valid_until=c.valid_until, cap=c.cap)
+            for c in PenaltyRateCap.objects.all()
+        ),
+        moratoria=tuple(moratoria.values_list("starts_on", "ends_on")),
+        scales=tuple(_scales(category)),
+    )
+
+
+def _scales(category: str) -> list[Scale]:
+    return [
+        Scale(
+            valid_from=s.valid_from,
+            free_days=s.free_days,
+            first_denominator=s.first_denominator,
+            first_until_day=s.first_until_day,
+            later_denominator=s.later_denominator,
+        )
+        for s in PenaltyScale.objects.filter(category=category).order_by("valid_from")
+    ]
+
+
+def penalty_statement(*, account: Account, as_of: date) -> list[PenaltyLine]:
+    """Return the penalty lines of every period's debt on the account up to the day, oldest first."""
+    account = Account.objects.select_related("customer", "branch__organisation").get(pk=account.pk)
+    terms = penalty_terms(category=category_for(account.customer))
+    calendar = due_calendar(organisation=account.branch.organisation)
+    late = set(
+        BillDelivery.objects.filter(account=account, delivered_on__gt=F("deadline")).values_list(
+            "period", flat=True
+        )
+    )
+    lines: list[PenaltyLine] = []
+    buckets = [b for b in account_ageing(account=account).buckets.values() if b.component == PRINCIPAL]
+    for bucket in sorted(buckets, key=lambda b: (b.period, b.service_id)):
+        clock = DebtClock(
+            service_id=bucket.service_id,
+            period=bucket.period,
+            due_date=calendar.due_date(BillingPeriod.from_date(bucket.period)),
+            amount=bucket.debited,
+            settlements=tuple(bucket.settlements),
+            bill_late=bucket.period in late,
+        )
+        lines.extend(calculate_penalty(debt=clock, as_of=as_of, terms=terms))
+    return lines

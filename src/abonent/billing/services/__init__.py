@@ -1,0 +1,1 @@
+"""Writes of billing, one module per concern: ledger, penalties, tariffs (pure arithmetic), qr, reference."""

@@ -1,0 +1,278 @@
+"""Every write of the metering area: readings from all channels, their review, telemetry, IVR PINs."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from abonent.core.audit import record_audit_event
+from abonent.core.models import AuditEvent
+from abonent.core.periods import BillingPeriod
+from abonent.customers.models import Account
+from abonent.identity.models import User
+from abonent.metering.errors import FutureReading, PinLocked, ReadingsRejected, ReviewNotPending, WrongPin
+from abonent.metering.models import IvrPin, Meter, Reading, TelemetrySample
+from abonent.metering.rules import (
+    MeterFacts,
+    PastReading,
+    check_meter,
+    check_values,
+    consumption,
+    is_outlier,
+    monthly_average,
+    months_between,
+)
+from abonent.metering.windows import local_day, period_for
+
+# Twelve months of consumption before the new reading judge whether it is unusually high.
+HISTORY_READINGS = 13
+# A PIN checked against a missing row still costs one hash, so timing does not reveal accounts.
+_DUMMY_PIN_HASH = make_password("0000")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The configurable numbers of the plausibility rules (settings, "Metering")."""
+
+    outlier_factor: Decimal
+    outlier_min_months: int
+    rollover_max_share: Decimal
+    future_tolerance: timedelta
+
+    @classmethod
+    def from_settings(cls) -> Thresholds:
+        return cls(
+            outlier_factor=Decimal(str(settings.METERING_OUTLIER_FACTOR)),
+            outlier_min_months=settings.METERING_OUTLIER_MIN_MONTHS,
+            rollover_max_share=Decimal(str(settings.METERING_ROLLOVER_MAX_SHARE)),
+            future_tolerance=timedelta(seconds=settings.METERING_FUTURE_TOLERANCE_SECONDS),
+        )
+
+
+def submit_readings(
+    *,
+    meter: Meter,
+    values: Mapping[str, Decimal | None],
+    channel: str,
+    submitted_by: User | None = None,
+    submitted_at: datetime | None = None,
+) -> Reading:
+    """Accept the readings of every zone of one meter, or raise ReadingsRejected naming every problem.
+
+    The period is the one the submission day falls in, or the next one after the window has closed;
+    a later submission for the same period supersedes the earlier one, which stays as history.
+    Unusually high consumption is accepted but marked for review.
+    """
+    now = timezone.now()
+    submitted_at = submitted_at or now
+    values = {str(zone).strip().upper(): _decimal(value) for zone, value in values.items()}
+    with transaction.atomic():
+        meter = _lock_meter(meter.pk)
+        branch = meter.account.branch
+        day = local_day(submitted_at, branch.zone)
+        facts = MeterFacts.of(meter)
+        if submitted_at > now + Thresholds.from_settings().future_tolerance:
+            raise ReadingsRejected([FutureReading(day=day)])
+        if problems := check_meter(meter=facts, day=day):
+            raise ReadingsRejected(problems)
+        period = period_for(day, end_day=branch.organisation.readings_window_end_day)
+        return _store(meter, facts, values, period, channel, submitted_by, submitted_at, now)
+
+
+def _decimal(value: object) -> Decimal | None:
+    """Accept what callers hold (Decimal, int, a numeric string); floats go through str to stay exact."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def _lock_meter(meter_id: int) -> Meter:
+    # One submission per meter at a time: the unique index would refuse the loser anyway, the lock
+    # makes it wait and supersede properly instead. (SQLite serialises writers by itself.)
+    return (
+        Meter.objects.select_for_update(of=("self",))
+        .select_related("account__branch__organisation")
+        .get(pk=meter_id)
+    )
+
+
+def _store(
+    meter: Meter,
+    facts: MeterFacts,
+    values: Mapping[str, Decimal | None],
+    period: BillingPeriod,
+    channel: str,
+    submitted_by: User | None,
+    submitted_at: datetime,
+    now: datetime,
+) -> Reading:
+    tz = meter.account.branch.zone
+    limits = Thresholds.from_settings()
+    counting = Reading.objects.filter(meter=meter, superseded_at__isnull=True)
+    recent = list(counting.filter(period__lte=period.start).order_by("-period")[: HISTORY_READINGS + 1])
+    same = recent[0] if recent and recent[0].period == period.start else None
+    earlier = [_past(r, tz) for r in recent if r.period < period.start][::-1]  # oldest first
+    later = counting.filter(period__gt=period.start).order_by("period").first()
+    errors = check_values(
+        values=values,
+        meter=facts,
+        previous=earlier[-1] if earlier else None,
+        later=_past(later, tz) if later else None,
+        max_share=limits.rollover_max_share,
+    )
+    if errors:
+        raise ReadingsRejected(errors)
+    given = {zone: value for zone, value in values.items() if value is not None}
+    new = PastReading(period=period, values=given, taken_on=local_day(submitted_at, tz))
+    average = _usual_if_unusual(earlier, new, facts.digits, limits)
+    replaces_same = same is not None and same.submitted_at <= submitted_at
+    if replaces_same:
+        Reading.objects.filter(pk=same.pk).update(superseded_at=now)  # type: ignore[union-attr]  # narrowed above
+    reading = Reading.objects.create(
+        meter=meter,
+        period=period.start,
+        t1=given["T1"],  # every meter has T1, and check_values refused a missing one
+        t2=given.get("T2"),
+        t3=given.get("T3"),
+        submitted_at=submitted_at,
+        channel=channel,
+        submitted_by=submitted_by if submitted_by is not None and submitted_by.is_authenticated else None,
+        # An older submission arriving late (a bulk file, a backdated call) is kept as history only.
+        superseded_at=None if same is None or replaces_same else now,
+        review=Reading.Review.PENDING if average is not None else Reading.Review.NONE,
+        average_consumption=average,
+    )
+    if submitted_by is not None and submitted_by.is_staff:
+        _audit_staff_reading(reading, submitted_by, channel)
+    return reading
+
+
+def _past(reading: Reading, tz: tzinfo) -> PastReading:
+    return PastReading(
+        period=reading.billing_period, values=reading.values, taken_on=local_day(reading.submitted_at, tz)
+    )
+
+
+def _usual_if_unusual(
+    earlier: list[PastReading], new: PastReading, digits: int, limits: Thresholds
+) -> Decimal | None:
+    """Return the usual monthly consumption when the new reading is well above it, else None."""
+    if not earlier:
+        return None
+    previous = earlier[-1]
+    per_month = consumption(previous, new, digits=digits) / max(
+        months_between(previous.period, new.period), 1
+    )
+    average = monthly_average(earlier, digits=digits, min_months=limits.outlier_min_months)
+    if is_outlier(per_month=per_month, average=average, factor=limits.outlier_factor):
+        return round(average, 3) if average is not None else None
+    return None
+
+
+def _audit_staff_reading(reading: Reading, actor: User, channel: str) -> None:
+    record_audit_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=reading,
+        reason=f"reading via {channel}",
+        changes={
+            "meter": reading.meter_id,
+            "period": str(reading.billing_period),
+            "values": reading.values_text,
+        },
+    )
+
+
+# --- review of unusually high readings ----------------------------------------------------------------
+def review_reading(*, meter: Meter, reading_id: int, accept: bool, reviewed_by: object) -> Reading:
+    """Confirm a flagged reading, or reject it so the period falls back to the previous reading."""
+    now = timezone.now()
+    decision = Reading.Review.CONFIRMED if accept else Reading.Review.REJECTED
+    with transaction.atomic():
+        claimed = Reading.objects.filter(pk=reading_id, meter=meter, review=Reading.Review.PENDING).update(
+            review=decision, superseded_at=F("superseded_at") if accept else now
+        )
+        if not claimed:
+            raise ReviewNotPending()
+        reading = Reading.objects.get(pk=reading_id)
+        record_audit_event(
+            actor=reviewed_by,
+            action=AuditEvent.Action.UPDATE,
+            target=reading,
+            reason="reading review",
+            changes={"review": decision},
+        )
+    return reading
+
+
+# --- hourly telemetry ------------------------------------------------------------------------------
+def record_telemetry(*, meter: Meter, samples: Iterable[tuple[datetime, Decimal]]) -> int:
+    """Store hourly consumption samples (a repeated hour overwrites), returning how many were given."""
+    rows = [
+        TelemetrySample(meter=meter, hour=hour.replace(minute=0, second=0, microsecond=0), consumption=value)
+        for hour, value in samples
+    ]
+    TelemetrySample.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["meter", "hour"], update_fields=["consumption"]
+    )
+    return len(rows)
+
+
+# --- the voice robot's PIN -------------------------------------------------------------------------
+PIN_LENGTH = 4
+
+
+def set_ivr_pin(*, account: Account, pin: str, set_by: object | None = None) -> None:
+    """Store the account's PIN for the voice robot (hashed) and clear any lock."""
+    if not (pin.isdigit() and len(pin) == PIN_LENGTH):
+        raise ValueError(f"a PIN has {PIN_LENGTH} digits")
+    IvrPin.objects.update_or_create(
+        account=account, defaults={"pin_hash": make_password(pin), "failed_attempts": 0, "locked_until": None}
+    )
+    if set_by is not None:
+        record_audit_event(
+            actor=set_by, action=AuditEvent.Action.UPDATE, target=account, reason="IVR PIN set"
+        )
+
+
+def issue_ivr_pin(*, account: Account, issued_by: object) -> str:
+    """Generate a new random PIN for the account, store its hash and return it to be told once."""
+    pin = f"{secrets.randbelow(10**PIN_LENGTH):0{PIN_LENGTH}d}"
+    set_ivr_pin(account=account, pin=pin, set_by=issued_by)
+    return pin
+
+
+def authenticate_ivr_caller(*, account_number: str, pin: str) -> Account:
+    """Return the account when the PIN matches; count failures and lock after too many."""
+    now = timezone.now()
+    row = IvrPin.objects.select_related("account").filter(account__number=account_number.strip()).first()
+    if row is None:
+        check_password(pin, _DUMMY_PIN_HASH)
+        raise WrongPin()
+    if row.locked_until and row.locked_until > now:
+        raise PinLocked()
+    if check_password(pin, row.pin_hash):
+        if row.failed_attempts:
+            IvrPin.objects.filter(pk=row.pk).update(failed_attempts=0, locked_until=None)
+        return row.account
+    _count_failure(row, now)
+    raise WrongPin()
+
+
+def _count_failure(row: IvrPin, now: datetime) -> None:
+    IvrPin.objects.filter(pk=row.pk).update(failed_attempts=F("failed_attempts") + 1)
+    limit = settings.METERING_IVR_MAX_ATTEMPTS
+    lock_until = now + timedelta(minutes=settings.METERING_IVR_LOCK_MINUTES)
+    # A conditional UPDATE, so concurrent wrong calls cannot both slip under the limit.
+    IvrPin.objects.filter(pk=row.pk, failed_attempts__gte=limit).update(
+        failed_attempts=0, locked_until=lock_until
+    )
