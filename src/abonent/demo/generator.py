@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from abonent.core.bulk import bulk_load_session, indexes_deferred
+from abonent.core.bulk import analyze_database, bulk_load_session, indexes_deferred
 from abonent.customers.models import District, Service
 from abonent.demo import names
 from abonent.demo.personas import DemoLogin, create_personas
@@ -43,6 +43,7 @@ def build_demo(*, accounts: int, seed: int = 2026, report: Callable[[str], None]
     _generate_population(accounts=accounts, seed=seed, branches=branches, services=services, report=report)
     with bulk_load_session():
         generate_readings(seed=seed, report=report)
+    analyze_database()
     return DemoSummary(accounts=accounts, seconds=time.monotonic() - started, logins=logins)
 
 
