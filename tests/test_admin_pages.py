@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from django.contrib import admin as django_admin
@@ -12,11 +14,14 @@ from django.db import connection, models
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from abonent.core.models import AuditEvent
 from abonent.customers.models import Account, Contact, Customer
 from abonent.identity.models import ApiToken, User
 from abonent.identity.services import hash_token, issue_api_token
+from abonent.metering.models import Channel, Reading
+from abonent.metering.services import set_ivr_pin
 from tests.factories import (
     AccountFactory,
     AccountServiceFactory,
@@ -40,7 +45,16 @@ def world(
     CalendarDayFactory(calendar=account.branch.calendar)
     ContactFactory(customer=account.customer, value="+79123456789")
     AccountServiceFactory(account=account)
-    MeterFactory(account=account)
+    meter = MeterFactory(account=account)
+    Reading.objects.create(
+        meter=meter,
+        period=datetime.date(2026, 3, 1),
+        t1=Decimal("1234.5"),
+        submitted_at=timezone.now(),
+        channel=Channel.CABINET,
+        submitted_by=customer,
+    )
+    set_ivr_pin(account=account, pin="4321")
     issue_api_token(user=operator, name="billing export", scopes=["accounts:read"], issued_by=admin)
 
 

@@ -97,7 +97,7 @@ def test_the_last_owner_is_told_why_they_cannot_leave(client_for, customer: User
     response = client_for(customer).post(
         reverse("identity:access_revoke", args=[account.pk]), {"access": own.pk}, follow=True
     )
-    assert "The last owner cannot be removed." in response.content.decode()
+    assert "Нельзя отозвать доступ у единственного собственника." in response.content.decode()
 
 
 def test_a_tenant_cannot_manage_access(client_for, tenant: User, customer: User, account: Account) -> None:  # type: ignore[no-untyped-def]

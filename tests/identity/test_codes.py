@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from freezegun import freeze_time
 
 from abonent.identity.errors import (
@@ -112,7 +112,7 @@ def test_wrong_codes_count_down_and_the_fifth_locks_the_code(sent_code) -> None:
     wrong = "000000" if code != "000000" else "111111"
     left = []
     for _ in range(4):
-        with pytest.raises(CodeInvalid) as error:
+        with translation.override("en"), pytest.raises(CodeInvalid) as error:
             _verify(challenge, wrong)
         left.append(error.value.attempts_left)
     assert left == [4, 3, 2, 1]

@@ -46,7 +46,7 @@ def test_staff_revoke_with_a_reason(client_for, with_role_groups, specialist, te
     access = AccountAccess.objects.get(user=tenant)
     url = reverse("console_identity:revoke_access", args=[account.pk])
     response = client.post(url, {"access": access.pk, "reason": ""}, follow=True)
-    assert "Write why the access is removed" in response.content.decode()
+    assert "Укажите, почему отзывается доступ" in response.content.decode()
     client.post(url, {"access": access.pk, "reason": "moved out"})
     access.refresh_from_db()
     assert access.revoked_by == specialist

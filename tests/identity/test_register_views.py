@@ -50,12 +50,12 @@ def test_a_wrong_bill_code_is_explained(client: Client, fresh_account: Account) 
         {"account_number": fresh_account.number, "registration_code": "2222-2222", "contact": "89120000444"},
     )
     assert response.status_code == 200
-    assert "The account number or the registration code is wrong." in response.content.decode()
+    assert "Неверный номер лицевого счёта или код регистрации." in response.content.decode()
 
 
 def test_a_short_account_number_is_explained(client: Client, db) -> None:  # type: ignore[no-untyped-def]
     response = client.post("/register/", {"account_number": "12", "registration_code": "x", "contact": "x"})
-    assert "An account number has 6 to 20 digits." in response.content.decode()
+    assert "Номер лицевого счёта содержит от 6 до 20 цифр." in response.content.decode()
 
 
 def test_the_meter_way_says_to_use_the_bill_code(client: Client, db) -> None:  # type: ignore[no-untyped-def]
@@ -63,8 +63,9 @@ def test_the_meter_way_says_to_use_the_bill_code(client: Client, db) -> None:  #
     assert reverse("identity:register_meter") not in body  # not offered while payments cannot be checked
     page = client.get("/register/meter/")
     assert page.status_code == 200 and page.context["form"] is None
-    assert "Use the registration code from your bill." in page.content.decode()
-    assert "payment" not in page.content.decode().lower().split("<main", 1)[1].split("</main>", 1)[0]
+    assert "Воспользуйтесь кодом регистрации из квитанции." in page.content.decode()
+    main = page.content.decode().lower().split("<main", 1)[1].split("</main>", 1)[0]
+    assert not any(word in main for word in ("payment", "платеж", "платёж", "оплат"))
 
 
 def test_the_meter_way_works_when_payments_can_be_checked(
@@ -100,7 +101,10 @@ def test_registration_is_rate_limited_per_account_number(
         "contact": "89120000444",
     }
     for _ in range(3):
-        assert "registration code is wrong" in client.post("/register/", data).content.decode()
+        assert (
+            "Неверный номер лицевого счёта или код регистрации"
+            in client.post("/register/", data).content.decode()
+        )
     other_ip = Client(REMOTE_ADDR="10.0.0.9")  # a new address does not help: the account number is counted
     response = other_ip.post("/register/", data)
-    assert "Too many attempts. Try again in" in response.content.decode()
+    assert "Слишком много попыток. Попробуйте снова через" in response.content.decode()

@@ -55,7 +55,7 @@ def test_nobody_ends_someone_elses_session(customer: User, stranger: User) -> No
     response = attacker.post(
         reverse("identity:sessions"), {"action": "end", "session": session.pk}, follow=True
     )
-    assert "This session has already ended." in response.content.decode()
+    assert "Этот сеанс уже завершён." in response.content.decode()
     assert victim.get("/cabinet/").status_code == 200
     assert "victim" not in attacker.get(reverse("identity:sessions")).content.decode()
 
@@ -71,7 +71,8 @@ def test_five_wrong_passwords_lock_the_login_in_every_spelling(client: Client, c
         response = client.post("/login/", {"username": spelling, "password": "wrong"})
         assert response.status_code == 200
         assert (
-            "Wrong phone, e-mail or password" in response.content.decode() or response.context["form"].errors
+            "Неверный телефон, эл. почта или пароль" in response.content.decode()
+            or response.context["form"].errors
         )
     response = client.post("/login/", {"username": spellings[4], "password": "wrong"})
     assert response.status_code == 429
@@ -97,7 +98,7 @@ def test_sign_in_attempts_are_limited_per_ip(client: Client, customer: User, set
         client.post("/login/", {"username": f"+7912000{number:04d}", "password": "x"})
     response = client.post("/login/", {"username": customer.phone, "password": PASSWORD})
     assert response.status_code == 429
-    assert "Too many attempts. Try again in" in response.content.decode()
+    assert "Слишком много попыток. Попробуйте снова через" in response.content.decode()
     assert (
         Client(REMOTE_ADDR="10.2.2.2")
         .post("/login/", {"username": customer.phone, "password": PASSWORD})
@@ -112,7 +113,7 @@ def test_code_requests_are_limited_per_phone(customer: User, settings) -> None: 
         Client(REMOTE_ADDR=f"10.3.3.{number}").post("/login/code/", {"contact": customer.phone})
     response = Client(REMOTE_ADDR="10.3.3.9").post("/login/code/", {"contact": customer.phone})
     assert response.status_code == 200
-    assert "Too many attempts. Try again in" in response.content.decode()
+    assert "Слишком много попыток. Попробуйте снова через" in response.content.decode()
 
 
 def test_code_entry_is_limited_per_ip(client: Client, customer: User, settings) -> None:  # type: ignore[no-untyped-def]
@@ -121,4 +122,4 @@ def test_code_entry_is_limited_per_ip(client: Client, customer: User, settings) 
     for _ in range(2):
         client.post(reverse("identity:code_login_confirm"), {"code": "000000"})
     response = client.post(reverse("identity:code_login_confirm"), {"code": "000000"})
-    assert "Too many attempts. Try again in" in response.content.decode()
+    assert "Слишком много попыток. Попробуйте снова через" in response.content.decode()

@@ -53,10 +53,10 @@ def test_a_wrong_code_says_how_many_tries_are_left(client: Client, customer: Use
     wrong = _wrong(sent_code(customer.phone))
     response = client.post(reverse("identity:code_login_confirm"), {"code": wrong})
     assert response.status_code == 200
-    assert "The code is wrong. 4 attempts left." in response.content.decode()
+    assert "Неверный код. Осталось 4 попытки." in response.content.decode()
     for _ in range(4):
         response = client.post(reverse("identity:code_login_confirm"), {"code": wrong})
-    assert "Too many wrong codes. Ask for a new code." in response.content.decode()
+    assert "Слишком много неверных попыток ввода кода. Запросите новый код." in response.content.decode()
     assert response.context["expired"] is True
 
 
@@ -66,7 +66,7 @@ def test_an_expired_code_says_so(client: Client, customer: User, sent_code) -> N
         code = sent_code(customer.phone)
     with freeze_time("2026-03-02 10:06"):
         response = client.post(reverse("identity:code_login_confirm"), {"code": code})
-    assert "The code has expired. Ask for a new one." in response.content.decode()
+    assert "Срок действия кода истёк. Запросите новый код." in response.content.decode()
 
 
 def test_an_unknown_phone_gets_the_same_page_but_no_message(client: Client, db) -> None:  # type: ignore[no-untyped-def]
@@ -74,18 +74,18 @@ def test_an_unknown_phone_gets_the_same_page_but_no_message(client: Client, db) 
     assert response.headers["Location"] == reverse("identity:code_login_confirm")
     assert not OutboundMessage.objects.exists()
     response = client.post(reverse("identity:code_login_confirm"), {"code": "123456"})
-    assert "The code is wrong" in response.content.decode()
+    assert "Неверный код" in response.content.decode()
 
 
 def test_a_bad_contact_is_explained(client: Client, db) -> None:  # type: ignore[no-untyped-def]
     response = client.post("/login/code/", {"contact": "12345"})
-    assert "Enter a mobile phone number (+7 …) or an e-mail address." in response.content.decode()
+    assert "Введите номер мобильного телефона (+7 …) или адрес эл. почты." in response.content.decode()
 
 
 def test_a_code_needs_six_digits(client: Client, customer: User) -> None:
     client.post("/login/code/", {"contact": customer.phone})
     response = client.post(reverse("identity:code_login_confirm"), {"code": "12"})
-    assert "The code has 6 digits." in response.content.decode()
+    assert "Код состоит из 6 цифр." in response.content.decode()
 
 
 def test_resend_is_refused_within_a_minute_then_sends_a_new_code(
@@ -96,11 +96,11 @@ def test_resend_is_refused_within_a_minute_then_sends_a_new_code(
         first = sent_code(customer.phone)
     with freeze_time("2026-03-02 10:00:30"):
         response = client.post(reverse("identity:resend_code"), {"flow": "login"}, follow=True)
-        assert "A new code can be sent in 30 seconds." in response.content.decode()
+        assert "Новый код можно будет отправить через 30 секунд." in response.content.decode()
         assert response.context["resend_after"] == 30
     with freeze_time("2026-03-02 10:01:05"):
         response = client.post(reverse("identity:resend_code"), {"flow": "login"}, follow=True)
-        assert "A new code has been sent." in response.content.decode()
+        assert "Новый код отправлен." in response.content.decode()
         second = sent_code(customer.phone)
         assert OutboundMessage.objects.filter(recipient=customer.phone).count() == 2
         response = client.post(reverse("identity:code_login_confirm"), {"code": second})
@@ -149,7 +149,7 @@ def test_password_reset_explains_a_weak_or_mismatched_password(
     response = client.post(
         reverse("identity:password_reset_confirm"), {"code": code, "new_password1": "a", "new_password2": "b"}
     )
-    assert "The two passwords differ" in response.content.decode()
+    assert "Пароли не совпадают" in response.content.decode()
     response = client.post(
         reverse("identity:password_reset_confirm"),
         {"code": code, "new_password1": "12345678", "new_password2": "12345678"},

@@ -104,3 +104,13 @@ def test_the_command_records_a_staff_login(meter, operator, tmp_path: Path) -> N
     assert Reading.objects.get(period=datetime.date(2026, 11, 1)).submitted_by == operator
     with pytest.raises(CommandError, match="staff"):
         call_command("import_readings", str(path), "--user", "nobody", stdout=io.StringIO())
+
+
+def test_the_background_task_applies_a_file_and_writes_the_report(meter, operator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from abonent.metering.tasks import import_readings_file_task
+
+    path, report = tmp_path / "in.csv", tmp_path / "out.csv"
+    path.write_text(f"account,meter,date,t1,t2\n{meter.account.number},E100,20.11.2026,13400,5600\n")
+    result = import_readings_file_task.enqueue(str(path), str(report), operator.pk)
+    assert result.return_value == {"applied": 1}
+    assert report_rows(report.read_text())[0]["status"] == "applied"

@@ -20,4 +20,5 @@ class TokenAuth(HttpBearer):
         return api_token.user
 
 
-session_or_token = [SessionAuth(), TokenAuth()]
+# The token goes first: SessionAuth's CSRF check would reject a bearer-token POST before TokenAuth ran.
+session_or_token = [TokenAuth(), SessionAuth()]

@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 
 from abonent.api.auth import session_or_token
 from abonent.api.errors import install_error_handlers
-from abonent.api.routers import accounts, identity, metering, meta
+from abonent.api.routers import accounts, identity, meta, metering
 
 api = NinjaAPI(
     title="Abonent API",

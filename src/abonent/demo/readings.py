@@ -19,9 +19,12 @@ for each of a few meters, is plain tuples through core.bulk.
 
 from __future__ import annotations
 
+import os
 import random
+import threading
 import time as clock
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
@@ -29,14 +32,14 @@ from itertools import accumulate
 from django.db import connection, transaction
 from django.utils import timezone
 
-from abonent.core.bulk import TableSpec, insert_rows, next_id, reset_sequences, table_spec
+from abonent.core.bulk import TableSpec, bulk_load_session, insert_rows, next_id, reset_sequences, table_spec
 from abonent.core.periods import BillingPeriod
 from abonent.customers.models import Account
 from abonent.metering.models import Channel, Meter, Reading, TelemetrySample
 from abonent.metering.services import set_ivr_pin
 
 HISTORY_PERIODS = 14
-CHUNK_METERS = 200_000
+CHUNK_METERS = 50_000
 TELEMETRY_DAYS = 21
 DEMO_IVR_PIN = "1234"  # the demo households' PIN for the voice robot (accounts below)
 HOUSEHOLD_ACCOUNTS = ("669000000001", "669000000002")
@@ -175,27 +178,58 @@ class ReadingsGenerator:
         last = BillingPeriod.from_date(self.today).previous()
         self.periods = [last.shift(-offset) for offset in range(HISTORY_PERIODS - 1, -1, -1)]
         self.rows = 0
+        self._lock = threading.Lock()
 
     def generate(self, *, progress: Callable[[int, int], None] | None = None) -> int:
-        """Write every meter's history in chunked transactions; return the number of rows written."""
+        """Write every meter's history in chunked transactions; return the number of rows written.
+
+        On PostgreSQL the chunks run on as many sessions as there are cores (up to 4): one session
+        inserting measured 1.5× slower than two on two cores. SQLite has one writer, and a load
+        inside an open transaction (a test) must stay on its own connection.
+        """
         bounds = Meter.objects.order_by("id").values_list("id", flat=True)
         first, top = bounds.first(), bounds.last()
         if first is None or top is None:
             return 0
         base = next_id(Reading) - first * HISTORY_PERIODS
-        with self._periods_table():
-            sql = _reading_sql(self.seed)
-            for low in range(first, top + 1, CHUNK_METERS):
-                high = min(low + CHUNK_METERS - 1, top)
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute(sql, [low, high, base])
-                    written = cursor.rowcount
-                self.rows += written
-                if progress:
-                    progress(high - low + 1, written)
+        chunks = [(low, min(low + CHUNK_METERS - 1, top)) for low in range(first, top + 1, CHUNK_METERS)]
+        sessions = min(os.cpu_count() or 1, 4, len(chunks))
+        if connection.vendor != "postgresql" or connection.in_atomic_block or sessions < 2:
+            self._write(chunks, base, progress)
+        else:
+            with ThreadPoolExecutor(sessions) as pool:
+                list(
+                    pool.map(
+                        lambda share: self._write_in_session(share, base, progress), _deal(chunks, sessions)
+                    )
+                )
         self.rows += self._telemetry()
         reset_sequences(Reading)
         return self.rows
+
+    def _write_in_session(
+        self, chunks: list[tuple[int, int]], base: int, progress: Callable[[int, int], None] | None
+    ) -> None:
+        """Write the chunks on this thread's own database session, set up for a bulk load."""
+        try:
+            with bulk_load_session():
+                self._write(chunks, base, progress)
+        finally:
+            connection.close()
+
+    def _write(
+        self, chunks: list[tuple[int, int]], base: int, progress: Callable[[int, int], None] | None
+    ) -> None:
+        with self._periods_table():
+            sql = _reading_sql(self.seed)
+            for low, high in chunks:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(sql, [low, high, base])
+                    written = cursor.rowcount
+                with self._lock:
+                    self.rows += written
+                    if progress:
+                        progress(high - low + 1, written)
 
     def _periods_table(self) -> _ScratchTable:
         period_type = "date" if connection.vendor == "postgresql" else "text"
@@ -255,6 +289,11 @@ class ReadingsGenerator:
 
 
 _SLOTS = ((19, 4), (22, 9), (24, 14))  # (day of the month, UTC hour) of the three submission habits
+
+
+def _deal(chunks: list[tuple[int, int]], hands: int) -> list[list[tuple[int, int]]]:
+    """Deal the chunks round-robin, so every session gets low and high ids alike."""
+    return [chunks[index::hands] for index in range(hands)]
 
 
 class _ScratchTable:

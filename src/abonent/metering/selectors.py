@@ -39,7 +39,13 @@ _ZONE_NAMES: dict[int, dict[str, Promise]] = {
 }
 VERIFICATION_WARNING_DAYS = 60
 # The order meters appear in on the readings form: as on a typical bill.
-RESOURCE_ORDER = [Resource.ELECTRICITY, Resource.COLD_WATER, Resource.HOT_WATER, Resource.GAS, Resource.HEAT]
+RESOURCE_ORDER: list[str] = [
+    Resource.ELECTRICITY,
+    Resource.COLD_WATER,
+    Resource.HOT_WATER,
+    Resource.GAS,
+    Resource.HEAT,
+]
 
 
 def zone_name(meter: Meter, zone: str) -> str:
@@ -52,15 +58,18 @@ def unit_of(meter: Meter) -> str:
 
 # --- permission-checking fetchers ------------------------------------------------------------------
 def meter_for_user(*, user: User, meter_id: int, action: str = AccountAction.VIEW) -> Meter:
-    """Return the meter if the user may do `action` on its account; a foreign meter is "not found"."""
-    account_id = Meter.objects.filter(pk=meter_id).values_list("account_id", flat=True).first()
-    if account_id is None:
+    """Return the meter if the user may do `action` on its account; a foreign meter is "not found".
+
+    The meter comes with the account the permission check fetched (its branch loads when used).
+    """
+    meter = Meter.objects.filter(pk=meter_id).first()
+    if meter is None:
         raise MeterNotFound()
     try:
-        account_for_action(user=user, account_id=account_id, action=action)
+        meter.account = account_for_action(user=user, account_id=meter.account_id, action=action)
     except AccountNotFound as exc:
         raise MeterNotFound() from exc
-    return Meter.objects.select_related("account__branch__organisation").get(pk=meter_id)
+    return meter
 
 
 def window_for(*, account: Account, now: datetime | None = None) -> WindowStatus:

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -19,8 +21,16 @@ from abonent.core.models import AuditEvent
 from abonent.core.periods import BillingPeriod
 from abonent.customers.models import Account
 from abonent.identity.models import User
-from abonent.metering.errors import FutureReading, PinLocked, ReadingsRejected, ReviewNotPending, WrongPin
-from abonent.metering.models import IvrPin, Meter, Reading, TelemetrySample
+from abonent.metering import sql
+from abonent.metering.errors import (
+    FutureReading,
+    MeterNotFound,
+    PinLocked,
+    ReadingsRejected,
+    ReviewNotPending,
+    WrongPin,
+)
+from abonent.metering.models import ZONE_CODES, IvrPin, Meter, Reading, TelemetrySample
 from abonent.metering.rules import (
     MeterFacts,
     PastReading,
@@ -75,17 +85,31 @@ def submit_readings(
     now = timezone.now()
     submitted_at = submitted_at or now
     values = {str(zone).strip().upper(): _decimal(value) for zone, value in values.items()}
+    limits = Thresholds.from_settings()
     with transaction.atomic():
-        meter = _lock_meter(meter.pk)
-        branch = meter.account.branch
-        day = local_day(submitted_at, branch.zone)
-        facts = MeterFacts.of(meter)
-        if submitted_at > now + Thresholds.from_settings().future_tolerance:
+        subject = _lock(meter.pk)
+        day = local_day(submitted_at, subject.tz)
+        if submitted_at > now + limits.future_tolerance:
             raise ReadingsRejected([FutureReading(day=day)])
-        if problems := check_meter(meter=facts, day=day):
+        if problems := check_meter(meter=subject.facts, day=day):
             raise ReadingsRejected(problems)
-        period = period_for(day, end_day=branch.organisation.readings_window_end_day)
-        return _store(meter, facts, values, period, channel, submitted_by, submitted_at, now)
+        period = period_for(day, end_day=subject.window_end_day)
+        history = _History.of(meter.pk, period, subject.tz)
+        if errors := check_values(
+            values=values,
+            meter=subject.facts,
+            previous=history.earlier[-1] if history.earlier else None,
+            later=history.later,
+            max_share=limits.rollover_max_share,
+        ):
+            raise ReadingsRejected(errors)
+        given = {zone: value for zone, value in values.items() if value is not None}
+        new = PastReading(period=period, values=given, taken_on=day)
+        average = _usual_if_unusual(history.earlier, new, subject.facts.digits, limits)
+        reading = _insert(meter.pk, period, given, history, channel, submitted_by, submitted_at, now, average)
+        if submitted_by is not None and submitted_by.is_staff:  # staff acting for a customer are audited
+            _audit_staff_reading(reading, submitted_by, channel)
+    return reading
 
 
 def _decimal(value: object) -> Decimal | None:
@@ -95,70 +119,96 @@ def _decimal(value: object) -> Decimal | None:
     return Decimal(str(value))
 
 
-def _lock_meter(meter_id: int) -> Meter:
+@dataclass(frozen=True)
+class _Subject:
+    """What a submission needs to know about its meter."""
+
+    facts: MeterFacts
+    tz: tzinfo
+    window_end_day: int
+
+
+def _lock(meter_id: int) -> _Subject:
     # One submission per meter at a time: the unique index would refuse the loser anyway, the lock
     # makes it wait and supersede properly instead. (SQLite serialises writers by itself.)
-    return (
-        Meter.objects.select_for_update(of=("self",))
-        .select_related("account__branch__organisation")
-        .get(pk=meter_id)
+    row = sql.lock_meter(meter_id)
+    if row is None:
+        raise MeterNotFound()
+    facts = MeterFacts(
+        serial=row.serial,
+        zones=ZONE_CODES[: row.zones],
+        digits=row.digits,
+        status=row.status,
+        installed_on=row.installed_on,
+        next_verification_on=row.next_verification_on,
+    )
+    return _Subject(facts=facts, tz=_zone(row.time_zone), window_end_day=row.window_end_day)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    return ZoneInfo(name)
+
+
+@dataclass(frozen=True)
+class _History:
+    """The counting readings around the period: the earlier ones (oldest first), its own, the next."""
+
+    earlier: list[PastReading]
+    same: sql.ReadingRow | None
+    later: PastReading | None
+
+    @classmethod
+    def of(cls, meter_id: int, period: BillingPeriod, tz: tzinfo) -> _History:
+        recent = sql.counting_up_to(meter_id, period.start, HISTORY_READINGS + 1)
+        same = recent[0] if recent and recent[0].period == period.start else None
+        later = sql.first_counting_after(meter_id, period.start)
+        return cls(
+            earlier=[_past(row, tz) for row in reversed(recent) if row.period < period.start],
+            same=same,
+            later=_past(later, tz) if later else None,
+        )
+
+
+def _past(row: sql.ReadingRow, tz: tzinfo) -> PastReading:
+    return PastReading(
+        period=BillingPeriod.from_date(row.period),
+        values=row.values,
+        taken_on=local_day(row.submitted_at, tz),
     )
 
 
-def _store(
-    meter: Meter,
-    facts: MeterFacts,
-    values: Mapping[str, Decimal | None],
+def _insert(
+    meter_id: int,
     period: BillingPeriod,
+    given: dict[str, Decimal],
+    history: _History,
     channel: str,
     submitted_by: User | None,
     submitted_at: datetime,
     now: datetime,
+    average: Decimal | None,
 ) -> Reading:
-    tz = meter.account.branch.zone
-    limits = Thresholds.from_settings()
-    counting = Reading.objects.filter(meter=meter, superseded_at__isnull=True)
-    recent = list(counting.filter(period__lte=period.start).order_by("-period")[: HISTORY_READINGS + 1])
-    same = recent[0] if recent and recent[0].period == period.start else None
-    earlier = [_past(r, tz) for r in recent if r.period < period.start][::-1]  # oldest first
-    later = counting.filter(period__gt=period.start).order_by("period").first()
-    errors = check_values(
-        values=values,
-        meter=facts,
-        previous=earlier[-1] if earlier else None,
-        later=_past(later, tz) if later else None,
-        max_share=limits.rollover_max_share,
-    )
-    if errors:
-        raise ReadingsRejected(errors)
-    given = {zone: value for zone, value in values.items() if value is not None}
-    new = PastReading(period=period, values=given, taken_on=local_day(submitted_at, tz))
-    average = _usual_if_unusual(earlier, new, facts.digits, limits)
-    replaces_same = same is not None and same.submitted_at <= submitted_at
-    if replaces_same:
-        Reading.objects.filter(pk=same.pk).update(superseded_at=now)  # type: ignore[union-attr]  # narrowed above
-    reading = Reading.objects.create(
-        meter=meter,
-        period=period.start,
-        t1=given["T1"],  # every meter has T1, and check_values refused a missing one
-        t2=given.get("T2"),
-        t3=given.get("T3"),
-        submitted_at=submitted_at,
-        channel=channel,
-        submitted_by=submitted_by if submitted_by is not None and submitted_by.is_authenticated else None,
-        # An older submission arriving late (a bulk file, a backdated call) is kept as history only.
-        superseded_at=None if same is None or replaces_same else now,
-        review=Reading.Review.PENDING if average is not None else Reading.Review.NONE,
-        average_consumption=average,
-    )
-    if submitted_by is not None and submitted_by.is_staff:
-        _audit_staff_reading(reading, submitted_by, channel)
-    return reading
-
-
-def _past(reading: Reading, tz: tzinfo) -> PastReading:
-    return PastReading(
-        period=reading.billing_period, values=reading.values, taken_on=local_day(reading.submitted_at, tz)
+    """Write the reading; it supersedes this period's earlier one, unless that one is newer."""
+    same = history.same
+    same_is_older = same is not None and same.submitted_at <= submitted_at
+    if same is not None and same_is_older:
+        sql.supersede(same.id, now)
+    return sql.insert(
+        Reading(
+            meter_id=meter_id,
+            period=period.start,
+            t1=given["T1"],  # every meter has T1, and check_values refused a missing one
+            t2=given.get("T2"),
+            t3=given.get("T3"),
+            submitted_at=submitted_at,
+            channel=channel,
+            submitted_by=submitted_by if submitted_by is not None and submitted_by.is_authenticated else None,
+            # An older submission arriving late (a bulk file, a backdated call) is kept as history only.
+            superseded_at=None if same is None or same_is_older else now,
+            review=Reading.Review.PENDING if average is not None else Reading.Review.NONE,
+            average_consumption=average,
+        )
     )
 
 

@@ -205,7 +205,9 @@ def submit(request: HttpRequest, meter_id: int, payload: ReadingsIn) -> Status[d
             submitted_at=when,
         )
     except ReadingsRejected as rejection:
-        return Status(400, {"code": rejection.code, "detail": rejection.message, "errors": rejection.as_list()})
+        return Status(
+            400, {"code": rejection.code, "detail": rejection.message, "errors": rejection.as_list()}
+        )
     flagged = reading.review == Reading.Review.PENDING
     message = gettext("Readings accepted for %(period)s.") % {"period": reading.billing_period.label()}
     if flagged:

@@ -1,0 +1,169 @@
+"""The statements of a reading submission, written out once instead of built by the ORM each time.
+
+`submit_readings` is the busiest write of the system (millions of customers in a few days each
+month). Measured here, building a filtered ORM query costs ~640 µs against ~65 µs for the same SQL
+through a cursor, and a submission runs five of them; so its statements are plain SQL, portable
+between SQLite and PostgreSQL. Values go in through the fields' own `get_db_prep_save` and come
+back through the small converters below (SQLite returns dates, moments and decimals as text and
+floats; PostgreSQL returns Python types already). Everything else reads through the ORM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from django.db import connection
+from django.db.models import Field
+
+from abonent.core.models import Branch, Organisation
+from abonent.customers.models import Account
+from abonent.metering.models import ZONE_CODES, Meter, Reading
+
+_MILLI = Decimal("0.001")
+
+
+@dataclass(frozen=True)
+class MeterRow:
+    serial: str
+    zones: int
+    digits: int
+    status: str
+    installed_on: date
+    next_verification_on: date
+    time_zone: str
+    window_end_day: int
+
+
+@dataclass(frozen=True)
+class ReadingRow:
+    id: int
+    period: date
+    values: dict[str, Decimal]
+    submitted_at: datetime
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _table(model: type) -> str:
+    return _q(model._meta.db_table)  # type: ignore[attr-defined]  # a Django model class
+
+
+def lock_meter(meter_id: int) -> MeterRow | None:
+    """Return what a submission needs about the meter, locking its row until the transaction ends."""
+    lock = " FOR UPDATE OF m" if connection.features.has_select_for_update_of else ""
+    sql = (
+        "SELECT m.serial_number, m.zones, m.digits, m.status, m.installed_on, m.next_verification_on,"  # noqa: S608
+        " b.time_zone, o.readings_window_end_day"
+        f" FROM {_table(Meter)} m JOIN {_table(Account)} a ON a.id = m.account_id"
+        f" JOIN {_table(Branch)} b ON b.id = a.branch_id"
+        f" JOIN {_table(Organisation)} o ON o.id = b.organisation_id"
+        f" WHERE m.id = %s{lock}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [meter_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    serial, zones, digits, status, installed_on, verification_due, time_zone, end_day = row
+    return MeterRow(
+        serial, zones, digits, status, _date(installed_on), _date(verification_due), time_zone, end_day
+    )
+
+
+_COLUMNS = "id, period, t1, t2, t3, submitted_at"
+
+
+def counting_up_to(meter_id: int, period_start: date, limit: int) -> list[ReadingRow]:
+    """Return the meter's counting readings of the period and before, newest first."""
+    sql = (
+        f"SELECT {_COLUMNS} FROM {_table(Reading)} WHERE meter_id = %s AND superseded_at IS NULL"  # noqa: S608
+        " AND period <= %s ORDER BY period DESC LIMIT %s"
+    )
+    return _rows(sql, [meter_id, _prep("period", period_start), limit])
+
+
+def first_counting_after(meter_id: int, period_start: date) -> ReadingRow | None:
+    """Return the meter's first counting reading of a later period, if any."""
+    sql = (
+        f"SELECT {_COLUMNS} FROM {_table(Reading)} WHERE meter_id = %s AND superseded_at IS NULL"  # noqa: S608
+        " AND period > %s ORDER BY period LIMIT 1"
+    )
+    rows = _rows(sql, [meter_id, _prep("period", period_start)])
+    return rows[0] if rows else None
+
+
+def supersede(reading_id: int, at: datetime) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(Reading)} SET superseded_at = %s WHERE id = %s",  # noqa: S608 - table name only
+            [_prep("superseded_at", at), reading_id],
+        )
+
+
+_INSERTED = (
+    "meter_id",
+    "period",
+    "t1",
+    "t2",
+    "t3",
+    "submitted_at",
+    "channel",
+    "submitted_by_id",
+    "superseded_at",
+    "review",
+    "average_consumption",
+)
+
+
+def insert(reading: Reading) -> Reading:
+    """Insert the unsaved reading and return it with its id."""
+    values = [_prep(name, getattr(reading, name)) for name in _INSERTED]
+    placeholders = ", ".join(["%s"] * len(_INSERTED))
+    sql = f"INSERT INTO {_table(Reading)} ({', '.join(_INSERTED)}) VALUES ({placeholders}) RETURNING id"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        reading.pk = cursor.fetchone()[0]
+    reading._state.adding = False
+    reading._state.db = connection.alias
+    return reading
+
+
+def _prep(name: str, value: object) -> Any:
+    # get_field() knows attnames too ("meter_id"); a foreign key prepares its target's raw value.
+    field = cast(Field, Reading._meta.get_field(name))
+    return field.get_db_prep_save(value, connection)
+
+
+def _rows(sql: str, params: list[Any]) -> list[ReadingRow]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        ReadingRow(
+            id=row[0],
+            period=_date(row[1]),
+            values={zone: _decimal(v) for zone, v in zip(ZONE_CODES, row[2:5], strict=True) if v is not None},
+            submitted_at=_moment(row[5]),
+        )
+        for row in rows
+    ]
+
+
+def _date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _moment(value: datetime | str) -> datetime:
+    # SQLite holds moments as naive UTC text, the way Django writes them (its driver parses them).
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _decimal(value: Decimal | float | int | str) -> Decimal:
+    # SQLite gives REAL or INTEGER; str() keeps the shortest exact form of a float (12345.6).
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(_MILLI)
