@@ -153,3 +153,13 @@ def _append_only_tables_erasable_between_transactional_tests(
         with append_only_tables_erasable(), connection.cursor() as cursor:
             for table in append_only_tables():
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - table names from our own registry
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Rate-limit counters and code-resend slots live in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
