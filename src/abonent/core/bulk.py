@@ -100,6 +100,9 @@ def indexes_deferred(*model_classes: type[models.Model]) -> Iterator[None]:
     """
     definitions = [d for model in model_classes for d in _secondary_index_definitions(model._meta.db_table)]
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Inside an open transaction PostgreSQL refuses to alter a table with pending deferred FK checks.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for name, _sql in definitions:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
     try:
