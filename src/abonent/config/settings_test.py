@@ -18,3 +18,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # One file per test process, so runs side by side in one checkout never share it.
     _test_database = Path(tempfile.gettempdir()) / f"abonent-test-{os.getpid()}.sqlite3"
     DATABASES["default"]["TEST"] = {"NAME": str(_test_database)}  # noqa: F405
+
+# Throttles keep their windows in the cache and tests move the clock with freezegun, which a Redis TTL
+# cannot follow; the tests use the in-process cache (Redis itself is exercised by the RQ backend test).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
