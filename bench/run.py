@@ -12,42 +12,25 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = ROOT / "bench" / "work"
-RESULTS = ROOT / "bench" / "results.json"
-PYTHON = sys.executable
-ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "1000000"))
-PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    ACCOUNTS,
+    DEMO_POSTGRES,
+    DEMO_SQLITE,
+    RESULTS,
+    demo_database_url,
+    figure,
+    fresh_postgres,
+    fresh_sqlite,
+    manage,
+)
+
 DEMO_GOAL_S = 300.0
-
-
-def manage(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "abonent.config.settings"}
-    return subprocess.run(
-        [PYTHON, str(ROOT / "manage.py"), *args], env=env, check=True, capture_output=True, text=True
-    )
-
-
-def fresh_sqlite(name: str) -> str:
-    WORK.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{WORK / name}{suffix}").unlink(missing_ok=True)
-    return f"sqlite:///{WORK / name}"
-
-
-def fresh_postgres(name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_SERVER}/{name}"
 
 
 def time_demo(database_url: str) -> float:
@@ -58,23 +41,13 @@ def time_demo(database_url: str) -> float:
     return time.monotonic() - started
 
 
-def figure(value: float, unit: str, baseline: float, note: str) -> dict[str, object]:
-    return {
-        "value": round(value, 3),
-        "unit": unit,
-        "baseline": baseline,
-        "ratio": round(value / baseline, 3),
-        "note": note,
-    }
-
-
 def bench_demo() -> dict[str, dict[str, object]]:
     scale = f"{ACCOUNTS:,} accounts"
     suffix = "1m" if ACCOUNTS == 1_000_000 else f"{ACCOUNTS}"
     figures = {}
     for engine, url in (
-        ("sqlite", fresh_sqlite("demo.sqlite3")),
-        ("postgres", fresh_postgres("abonent_bench_demo")),
+        ("sqlite", fresh_sqlite(DEMO_SQLITE)),
+        ("postgres", fresh_postgres(DEMO_POSTGRES)),
     ):
         seconds = time_demo(url)
         print(f"demo {engine}: {seconds:.1f} s for {scale}", flush=True)
@@ -91,7 +64,7 @@ def bench_dashboard() -> dict[str, dict[str, object]]:
     """Dashboard latency under 20 concurrent users beside a trivial page of the same server (the floor)."""
     from bench.server import measure_latency, running_server, sign_in
 
-    database_url = f"{PG_SERVER}/abonent_bench_demo"  # the million-account database bench_demo left
+    database_url = demo_database_url("postgres")  # the million-account database bench_demo left
     with running_server(database_url) as base:
         cookie = sign_in(base, "+7 912 000-00-01", "demo-abonent-2026")
         measure_latency(f"{base}/cabinet/", cookie=cookie, concurrency=4, total=200)  # warm-up
