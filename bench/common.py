@@ -48,8 +48,9 @@ def figure(value: float, unit: str, baseline: float, note: str) -> dict[str, obj
     }
 
 
-DEMO_SQLITE = "demo.sqlite3"
-DEMO_POSTGRES = "abonent_bench_demo"
+# Named by scale, so a small trial run never overwrites the million-account databases.
+DEMO_SQLITE = f"demo-{ACCOUNTS}.sqlite3"
+DEMO_POSTGRES = f"abonent_bench_demo_{ACCOUNTS}"
 
 
 def demo_database_url(engine: str) -> str:
