@@ -59,3 +59,22 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = SCREENSHOTS / f"{name}-{page.viewport_name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def open_page(request: pytest.FixtureRequest, browser, page) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """Return a function opening a page in a fresh browser context (another person, another phone)
+    with the same viewport as `page`, so screenshots of a second person share the width's suffix."""
+    contexts = []
+
+    def open_another():  # type: ignore[no-untyped-def]
+        context = browser.new_context(viewport=page.viewport_size, locale="ru-RU")
+        contexts.append(context)
+        other = context.new_page()
+        other.set_default_timeout(15_000)
+        other.viewport_name = page.viewport_name
+        return other
+
+    yield open_another
+    for context in contexts:
+        context.close()
