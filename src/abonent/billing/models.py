@@ -83,6 +83,15 @@ class Tariff(models.Model):
     block_basis = models.CharField(
         _("blocks are counted"), max_length=8, choices=BlockBasis.choices, default=BlockBasis.ACCOUNT
     )
+    meter_zones = models.PositiveSmallIntegerField(
+        _("for meters with zones"),
+        default=0,
+        validators=[MaxValueValidator(3)],
+        help_text=_(
+            "0: every meter; 1, 2 or 3: the tariff option for single-rate, two-zone or three-zone meters "
+            "(a region sets a price for each)."
+        ),
+    )
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Inclusive."))
     name = models.CharField(_("name"), max_length=200, blank=True)
@@ -98,7 +107,8 @@ class Tariff(models.Model):
         ordering = ["service", "region_code", "category", "-valid_from"]
         constraints = [
             models.UniqueConstraint(
-                fields=["service", "region_code", "category", "valid_from"], name="tariff_unique_start"
+                fields=["service", "region_code", "category", "meter_zones", "valid_from"],
+                name="tariff_unique_start_zones",
             ),
             _valid_until_after_from("tariff_valid_range"),
         ]
@@ -109,7 +119,10 @@ class Tariff(models.Model):
 
     def clean(self) -> None:
         same_key = Tariff.objects.filter(
-            service_id=self.service_id, region_code=self.region_code, category=self.category
+            service_id=self.service_id,
+            region_code=self.region_code,
+            category=self.category,
+            meter_zones=self.meter_zones,
         )
         others = same_key.exclude(pk=self.pk)
         if self.valid_from and _overlapping(
@@ -473,3 +486,187 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Ledger entries cannot be deleted; post a correcting entry."))
+
+
+class Benefit(models.Model):
+    """A benefit or subsidy of an account: a percent off or a fixed sum per month, over a validity period.
+
+    Without a service it applies to every service of the account (a percent of each charge; a fixed
+    sum is then taken from the services in id order until used up).
+    """
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", _("Percent of the charge")
+        FIXED = "fixed", _("Fixed sum per month")
+
+    account = models.ForeignKey(Account, related_name="benefits", on_delete=models.PROTECT)
+    service = models.ForeignKey(
+        Service,
+        related_name="benefits",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("Empty: every service of the account."),
+    )
+    name = models.CharField(_("name"), max_length=200, help_text=_("E.g. “Labour veteran, 50 %”."))
+    kind = models.CharField(_("kind"), max_length=7, choices=Kind.choices)
+    value = models.DecimalField(
+        _("percent or sum, ₽"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Inclusive."))
+    basis = models.CharField(_("legal basis"), max_length=300, blank=True)
+
+    objects = DatedRowQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("benefit")
+        verbose_name_plural = _("benefits")
+        ordering = ["account", "-valid_from"]
+        constraints = [
+            _valid_until_after_from("benefit_valid_range"),
+            models.CheckConstraint(
+                condition=~Q(kind="percent") | Q(value__lte=100), name="benefit_percent_at_most_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChargeRun(models.Model):
+    """The monthly charge run of one branch for one period, worked in chunks of accounts.
+
+    One run per branch and period: starting it again resumes it (the chunks already done stay done,
+    and the ledger's idempotency keys make a chunk repeated after a crash post nothing twice).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to start")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    branch = models.ForeignKey(
+        "core.Branch", verbose_name=_("branch"), related_name="charge_runs", on_delete=models.PROTECT
+    )
+    period = models.DateField(_("period"), help_text=_("The first day of the billed month."))
+    status = models.CharField(_("status"), max_length=7, choices=Status.choices, default=Status.PENDING)
+    accounts_total = models.PositiveIntegerField(_("accounts"), default=0)
+    accounts_done = models.PositiveIntegerField(_("accounts done"), default=0)
+    chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    bills = models.PositiveIntegerField(_("bills issued"), default=0)
+    charged = models.DecimalField(_("charged, ₽"), max_digits=16, decimal_places=2, default=Decimal(0))
+    recalculated = models.DecimalField(
+        _("recalculated, ₽"), max_digits=16, decimal_places=2, default=Decimal(0)
+    )
+    benefits = models.DecimalField(_("benefits, ₽"), max_digits=16, decimal_places=2, default=Decimal(0))
+    by_average = models.PositiveIntegerField(_("meters billed by average"), default=0)
+    by_norm = models.PositiveIntegerField(_("lines billed by norm"), default=0)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("charge run")
+        verbose_name_plural = _("charge runs")
+        ordering = ["-period", "branch"]
+        constraints = [models.UniqueConstraint(fields=["branch", "period"], name="charge_run_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.period:%m.%Y} {self.status}"
+
+    @property
+    def percent_done(self) -> int:
+        if not self.accounts_total:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, self.accounts_done * 100 // self.accounts_total)
+
+
+class ChargeRunChunk(models.Model):
+    """A range of account ids of a run, charged in one transaction by one worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    run = models.ForeignKey(ChargeRun, related_name="chunks", on_delete=models.CASCADE)
+    first_account_id = models.BigIntegerField(_("first account id"))
+    last_account_id = models.BigIntegerField(_("last account id"))
+    accounts = models.PositiveIntegerField(_("accounts"), default=0)
+    status = models.CharField(_("status"), max_length=7, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("charge run chunk")
+        verbose_name_plural = _("charge run chunks")
+        ordering = ["run", "first_account_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "first_account_id"], name="charge_chunk_unique"),
+            models.CheckConstraint(
+                condition=Q(last_account_id__gte=F("first_account_id")), name="charge_chunk_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.first_account_id}–{self.last_account_id} {self.status}"
+
+
+class Bill(models.Model):
+    """The bill of one account for one period: its totals, and the lines as the charge run computed them.
+
+    `details` is the calculation record (per service, zone and meter: basis, volume, price, amount,
+    months without readings, the readings used); the money itself is in the ledger. Totals follow the
+    ledger entries dated in the period: due = opening balance + charged + recalculated − benefits
+    − paid + penalties.
+    """
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    account = models.ForeignKey(Account, related_name="bills", on_delete=models.PROTECT)
+    period = models.DateField(_("period"), help_text=_("The first day of the billed month."))
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    issued_on = models.DateField(_("issued on"))
+    due_date = models.DateField(_("pay by"))
+    status = models.CharField(_("status"), max_length=9, choices=Status.choices, default=Status.ISSUED)
+    opening_balance = models.DecimalField(_("owed at the start, ₽"), max_digits=14, decimal_places=2)
+    charged = models.DecimalField(_("charged, ₽"), max_digits=14, decimal_places=2)
+    recalculated = models.DecimalField(_("recalculated, ₽"), max_digits=14, decimal_places=2)
+    benefits = models.DecimalField(_("benefits, ₽"), max_digits=14, decimal_places=2)
+    paid = models.DecimalField(_("paid, ₽"), max_digits=14, decimal_places=2)
+    penalties = models.DecimalField(_("penalties, ₽"), max_digits=14, decimal_places=2)
+    total_due = models.DecimalField(_("to pay, ₽"), max_digits=14, decimal_places=2)
+    details = models.JSONField(_("calculation"), default=dict)
+    run = models.ForeignKey(
+        ChargeRun, related_name="+", null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bill")
+        verbose_name_plural = _("bills")
+        ordering = ["account", "-period"]
+        constraints = [models.UniqueConstraint(fields=["account", "period"], name="bill_unique_period")]
+
+    def __str__(self) -> str:
+        return self.number

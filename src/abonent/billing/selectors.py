@@ -40,20 +40,30 @@ from abonent.customers.models import Account, Service
 
 # --- Tariffs and norms ----------------------------------------------------------------------------
 
-_Dated = TypeVar("_Dated", Tariff, ConsumptionNorm)
+_Dated = TypeVar("_Dated", bound=ConsumptionNorm)
 
 
-def tariff_for(*, service: Service, region: str, category: str, on_date: date) -> Tariff:
-    """Return the tariff in force on the day (the region's own, else the all-regions one), prices loaded."""
+def tariff_for(
+    *, service: Service, region: str, category: str, on_date: date, meter_zones: int = 0
+) -> Tariff:
+    """Return the tariff in force on the day (the region's own, else the all-regions one), prices loaded.
+
+    With `meter_zones` (1, 2, 3) the option for meters with that many zones wins over one for any meter.
+    """
     candidates = (
         Tariff.objects.in_force(on_date)
         .filter(service=service, category=category, region_code__in=[region, ""])
+        .filter(meter_zones__in={0, meter_zones})
         .prefetch_related("rates")
     )
-    tariff = _most_specific(candidates, region=region)
-    if tariff is None:
+    rows = sorted(
+        candidates,
+        key=lambda row: (row.region_code == region, row.meter_zones == meter_zones, row.valid_from),
+        reverse=True,
+    )
+    if not rows:
         raise TariffNotFound()
-    return tariff
+    return rows[0]
 
 
 def norm_for(

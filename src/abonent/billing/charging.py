@@ -1,0 +1,755 @@
+"""The monthly charge of one account for one period: a pure function over facts read in bulk.
+
+The charge run reads the facts of a chunk of accounts in a few queries (`services/charge_run.py`),
+calls `charge_account` for each, and writes the postings and bills in bulk; the cabinet's charge
+preview calls the same function with the readings the customer is typing. Nothing here touches the
+database, so a worked example is a unit test.
+
+Per service supplied on the account in the period:
+
+- a metered service with meters in service is billed by the meters: consumption per zone between
+  the period's reading and the last earlier one (a gap of several months is spread evenly over it,
+  and the months of the gap that were billed by the average are recalculated: `Recalculation`);
+- a meter without a reading this period (or failed, or past its verification date) is billed by its
+  average monthly consumption over the last readings (up to 6 months, at least 3) for at most 3
+  periods in a row (2 for businesses), counted from its last reading — Decree 354 p. 59;
+- after that, or without enough history, or for an unmetered service, by the regional norm
+  (per resident, per m² or per account), prorated when the service was supplied part of the month.
+
+Benefits (percent or fixed sum) become lines of their own and ledger credits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext
+
+from abonent.billing.errors import InvalidConsumption, NormNotFound, TariffNotFound
+from abonent.billing.models import ConsumptionNorm, CustomerCategory, LedgerEntry, Zone
+from abonent.billing.services.tariffs import Charge, TariffTerms, compute_charge, norm_volume
+from abonent.core.money import ZERO, to_money
+from abonent.core.periods import BillingPeriod
+
+VOLUME = Decimal("0.001")
+PRICE = Decimal("0.0001")
+RUN_SOURCE = "charge_run"
+
+
+class Basis:
+    """How a line's volume was found (the bill shows it)."""
+
+    METER = "meter"
+    AVERAGE = "average"
+    NORM = "norm"
+
+
+_WEAKNESS = {Basis.METER: 0, Basis.AVERAGE: 1, Basis.NORM: 2}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FallbackRules:
+    """Decree 354's fallback when readings are missing; configuration, since the law keeps changing."""
+
+    average_months_max: int = 6
+    average_months_min: int = 3
+    average_periods_household: int = 3
+    average_periods_business: int = 2
+
+    def average_periods(self, category: str) -> int:
+        if category == CustomerCategory.BUSINESS:
+            return self.average_periods_business
+        return self.average_periods_household
+
+
+# --- facts -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeterFacts:
+    """A meter and its readings that count, by period (first day) and zone ("T1", "T2", "T3")."""
+
+    id: int
+    serial: str
+    resource: str
+    zones: int
+    digits: int
+    status: str
+    installed_on: date
+    next_verification_on: date
+    readings: Mapping[date, Mapping[str, Decimal]]
+
+    @property
+    def tariff_zones(self) -> list[str]:
+        """Return the tariff zones of the meter: "T" for a single-rate meter."""
+        return [Zone.SINGLE] if self.zones == 1 else [f"T{n}" for n in range(1, self.zones + 1)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceFacts:
+    id: int
+    name: str
+    resource: str
+    unit: str
+    metered: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupplyFacts:
+    """A service supplied on the account from a day (until a day, inclusive)."""
+
+    service_id: int
+    started_on: date
+    ended_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenefitFacts:
+    id: int
+    name: str
+    kind: str  # "percent" or "fixed"
+    value: Decimal
+    service_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountFacts:
+    """What the charge of one account needs, read in bulk for a chunk."""
+
+    id: int
+    category: str
+    region: str
+    residents: int
+    area: Decimal | None
+    opened_on: date
+    closed_on: date | None
+    supplies: Sequence[SupplyFacts]
+    meters: Sequence[MeterFacts] = ()
+    benefits: Sequence[BenefitFacts] = ()
+    # Meter entries of earlier bills, by period: what the average months of a gap were billed at.
+    earlier_meter_entries: Mapping[date, Sequence[Mapping[str, object]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NormTerms:
+    basis: str
+    value: Decimal
+    raising_factor: Decimal = Decimal("1.00")
+
+
+TariffLookup = Callable[..., TariffTerms | None]
+NormLookup = Callable[..., NormTerms | None]
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBook:
+    """Tariffs and norms in force, looked up by service, region, category (and meter zones) and day."""
+
+    tariff: TariffLookup
+    norm: NormLookup
+
+
+# --- results -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeterVolume:
+    """One meter's contribution to a period: its monthly volume per tariff zone and how it was found."""
+
+    meter: MeterFacts
+    basis: str
+    by_zone: dict[str, Decimal]
+    months_without: int = 0
+    previous: dict[str, Decimal] | None = None
+    current: dict[str, Decimal] | None = None
+    gap_from: date | None = None  # the period of the last earlier reading, when a gap is closed now
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Line:
+    service_id: int
+    zone: str
+    basis: str
+    volume: Decimal
+    price: Decimal
+    charged: Decimal
+    block: tuple[str, str | None] | None = None
+    recalculated: Decimal = ZERO
+    benefits: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return self.charged + self.recalculated - self.benefits
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recalculation:
+    service_id: int
+    zone: str
+    meter_id: int
+    period: date  # the period recalculated
+    volume_before: Decimal
+    volume_after: Decimal
+    price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenefitLine:
+    benefit_id: int
+    name: str
+    service_id: int
+    amount: Decimal  # positive: what the benefit takes off
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Posting:
+    """A ledger entry to post: its key makes a repeated run post nothing twice."""
+
+    service_id: int
+    kind: str
+    amount: Decimal
+    key: str
+    reason: str = ""
+
+
+@dataclass(slots=True, kw_only=True)
+class AccountCharge:
+    account_id: int
+    period: BillingPeriod
+    lines: list[Line] = field(default_factory=list)
+    # (service id, the meter's volume, the price per zone it was billed at)
+    meters: list[tuple[int, MeterVolume, dict[str, Decimal]]] = field(default_factory=list)
+    recalculations: list[Recalculation] = field(default_factory=list)
+    benefit_lines: list[BenefitLine] = field(default_factory=list)
+    supply_days: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def charged(self) -> Decimal:
+        return sum((line.charged for line in self.lines), ZERO)
+
+    @property
+    def recalculated(self) -> Decimal:
+        return sum((r.amount for r in self.recalculations), ZERO)
+
+    @property
+    def benefits(self) -> Decimal:
+        return sum((b.amount for b in self.benefit_lines), ZERO)
+
+    @property
+    def by_average(self) -> int:
+        return sum(1 for _service, volume, _price in self.meters if volume.basis == Basis.AVERAGE)
+
+    @property
+    def by_norm(self) -> int:
+        return sum(1 for line in self.lines if line.basis == Basis.NORM)
+
+    def postings(self) -> list[Posting]:
+        """Return the ledger entries: per service and zone, per recalculated period, per benefit."""
+        return [*self._charge_postings(), *self._recalculation_postings(), *self._benefit_postings()]
+
+    def _charge_postings(self) -> list[Posting]:
+        totals: dict[tuple[int, str], Decimal] = {}
+        for line in self.lines:
+            totals[(line.service_id, line.zone)] = (
+                totals.get((line.service_id, line.zone), ZERO) + line.charged
+            )
+        return [
+            Posting(
+                service_id=service_id,
+                kind=LedgerEntry.Kind.CHARGE,
+                amount=amount,
+                key=f"charge:{self.account_id}:{service_id}:{self.period}:{zone}",
+            )
+            for (service_id, zone), amount in totals.items()
+            if amount > 0
+        ]
+
+    def _recalculation_postings(self) -> list[Posting]:
+        totals: dict[tuple[int, str, date], Decimal] = {}
+        for r in self.recalculations:
+            key = (r.service_id, r.zone, r.period)
+            totals[key] = totals.get(key, ZERO) + r.amount
+        template = gettext("Readings of %(period)s replaced the average charged for %(earlier)s")
+        return [
+            Posting(
+                service_id=service_id,
+                kind=LedgerEntry.Kind.RECALCULATION,
+                amount=amount,
+                key=f"recalc:{self.account_id}:{service_id}:{self.period}:{zone}:{BillingPeriod.from_date(q)}",
+                reason=template
+                % {"period": self.period.label(), "earlier": BillingPeriod.from_date(q).label()},
+            )
+            for (service_id, zone, q), amount in totals.items()
+            if amount != 0
+        ]
+
+    def _benefit_postings(self) -> list[Posting]:
+        totals: dict[tuple[int, int, str], Decimal] = {}
+        for b in self.benefit_lines:
+            key = (b.service_id, b.benefit_id, b.name)
+            totals[key] = totals.get(key, ZERO) + b.amount
+        return [
+            Posting(
+                service_id=service_id,
+                kind=LedgerEntry.Kind.BENEFIT,
+                amount=-amount,
+                key=f"benefit:{self.account_id}:{service_id}:{self.period}:{benefit_id}",
+                reason=name[:500],
+            )
+            for (service_id, benefit_id, name), amount in totals.items()
+            if amount > 0
+        ]
+
+    def details(self) -> dict[str, object]:
+        """Return the calculation as JSON for the bill (money and volumes as strings)."""
+        return {
+            "period_days": self.period.days,
+            "supply_days": {str(k): v for k, v in self.supply_days.items()},
+            "lines": [_line_json(line) for line in self.lines],
+            "meters": [_meter_json(service_id, v, prices) for service_id, v, prices in self.meters],
+            "recalculations": [_recalculation_json(r) for r in self.recalculations],
+            "benefits": [
+                {"benefit": b.benefit_id, "name": b.name, "service": b.service_id, "amount": str(b.amount)}
+                for b in self.benefit_lines
+            ],
+        }
+
+
+def _line_json(line: Line) -> dict[str, object]:
+    return {
+        "service": line.service_id,
+        "zone": line.zone,
+        "basis": line.basis,
+        "volume": str(line.volume),
+        "price": str(line.price),
+        "block": list(line.block) if line.block else None,
+        "charged": str(line.charged),
+        "recalculated": str(line.recalculated),
+        "benefits": str(line.benefits),
+    }
+
+
+def _meter_json(service_id: int, volume: MeterVolume, prices: Mapping[str, Decimal]) -> dict[str, object]:
+    return {
+        "meter": volume.meter.id,
+        "serial": volume.meter.serial,
+        "service": service_id,
+        "basis": volume.basis,
+        "months_without": volume.months_without,
+        "by_zone": {zone: str(value) for zone, value in volume.by_zone.items()},
+        "previous": _values_json(volume.previous),
+        "current": _values_json(volume.current),
+        "prices": {zone: str(price) for zone, price in prices.items()},
+    }
+
+
+def _values_json(values: Mapping[str, Decimal] | None) -> dict[str, str] | None:
+    return {zone: str(value) for zone, value in values.items()} if values is not None else None
+
+
+def _recalculation_json(r: Recalculation) -> dict[str, object]:
+    return {
+        "service": r.service_id,
+        "zone": r.zone,
+        "meter": r.meter_id,
+        "period": str(BillingPeriod.from_date(r.period)),
+        "volume_before": str(r.volume_before),
+        "volume_after": str(r.volume_after),
+        "price": str(r.price),
+        "amount": str(r.amount),
+    }
+
+
+# --- the charge ----------------------------------------------------------------------------------------
+
+
+def charge_account(
+    *,
+    account: AccountFacts,
+    period: BillingPeriod,
+    services: Mapping[int, ServiceFacts],
+    book: PriceBook,
+    rules: FallbackRules = FallbackRules(),
+) -> AccountCharge:
+    """Return the account's charge for the period: lines, meter volumes, recalculations and benefits."""
+    result = AccountCharge(account_id=account.id, period=period)
+    for supply in sorted(account.supplies, key=lambda s: s.service_id):
+        days = supply_days(account=account, supply=supply, period=period)
+        if days == 0 or supply.service_id in result.supply_days:
+            continue
+        result.supply_days[supply.service_id] = days
+        _charge_service(result, account, services[supply.service_id], days, period, book, rules)
+    _attach_recalculations(result)
+    _apply_benefits(result, account.benefits)
+    return result
+
+
+def supply_days(*, account: AccountFacts, supply: SupplyFacts, period: BillingPeriod) -> int:
+    """Return how many days of the period the service was supplied on the open account."""
+    first = max(period.start, supply.started_on, account.opened_on)
+    ends = [period.end, *(day for day in (supply.ended_on, account.closed_on) if day is not None)]
+    return max(0, (min(ends) - first).days + 1)
+
+
+def _charge_service(
+    result: AccountCharge,
+    account: AccountFacts,
+    service: ServiceFacts,
+    days: int,
+    period: BillingPeriod,
+    book: PriceBook,
+    rules: FallbackRules,
+) -> None:
+    meters = _meters_of(account, service, period)
+    volumes = [meter_volume(meter=m, period=period, category=account.category, rules=rules) for m in meters]
+    if service.metered and volumes and all(v.basis != Basis.NORM for v in volumes):
+        zones = {v.meter.zones for v in volumes}
+        if len(zones) > 1:
+            raise InvalidConsumption(
+                gettext("The meters of %(service)s have different numbers of zones.")
+                % {"service": service.name}
+            )
+        consumption: dict[str, Decimal] = {}
+        for v in volumes:
+            for zone, value in v.by_zone.items():
+                consumption[zone] = consumption.get(zone, Decimal(0)) + value
+        basis = max((v.basis for v in volumes), key=_WEAKNESS.__getitem__)
+        tariff = _tariff(book, account, service, period, meter_zones=zones.pop())
+        charge = _compute(tariff, consumption, days, period, account)
+        prices = _add_lines(result, service, charge, basis)
+        for v in volumes:
+            result.meters.append((service.id, v, prices))
+            result.recalculations.extend(_recalculations(account, service, v, prices, period))
+        return
+    volume = _norm_volume(book, account, service, days, period)
+    tariff = _tariff(book, account, service, period, meter_zones=1)
+    charge = _compute(tariff, {Zone.SINGLE: volume}, days, period, account)
+    prices = _add_lines(result, service, charge, Basis.NORM)
+    for v in volumes:
+        result.meters.append((service.id, v, prices))
+
+
+def _meters_of(account: AccountFacts, service: ServiceFacts, period: BillingPeriod) -> list[MeterFacts]:
+    return [
+        m
+        for m in account.meters
+        if m.resource == service.resource and m.status != "decommissioned" and m.installed_on <= period.end
+    ]
+
+
+def _compute(
+    tariff: TariffTerms,
+    consumption: dict[str, Decimal],
+    days: int,
+    period: BillingPeriod,
+    account: AccountFacts,
+) -> Charge:
+    partial = days < period.days
+    return compute_charge(
+        tariff=tariff,
+        consumption_by_zone=consumption,
+        days=days if partial else None,
+        period_days=period.days if partial else None,
+        residents=account.residents or None,
+    )
+
+
+def _add_lines(
+    result: AccountCharge, service: ServiceFacts, charge: Charge, basis: str
+) -> dict[str, Decimal]:
+    """Add the charge's lines; return the effective price per zone (a block tariff's average price)."""
+    per_zone: dict[str, tuple[Decimal, Decimal]] = {}
+    for c in charge.lines:
+        block = (
+            (str(c.block_from), None if c.block_to is None else str(c.block_to))
+            if c.block_from is not None
+            else None
+        )
+        result.lines.append(
+            Line(
+                service_id=service.id,
+                zone=c.zone,
+                basis=basis,
+                volume=c.volume,
+                price=c.price,
+                charged=c.amount,
+                block=block,
+            )
+        )
+        volume, amount = per_zone.get(c.zone, (Decimal(0), ZERO))
+        per_zone[c.zone] = (volume + c.volume, amount + c.amount)
+    return {
+        zone: (amount / volume).quantize(PRICE, rounding=ROUND_HALF_UP) if volume else ZERO
+        for zone, (volume, amount) in per_zone.items()
+    }
+
+
+def _tariff(
+    book: PriceBook, account: AccountFacts, service: ServiceFacts, period: BillingPeriod, *, meter_zones: int
+) -> TariffTerms:
+    tariff = book.tariff(
+        service_id=service.id,
+        region=account.region,
+        category=account.category,
+        meter_zones=meter_zones,
+        on_date=period.end,
+    )
+    if tariff is None:
+        message = gettext(
+            "No tariff for %(service)s in region %(region)s (%(category)s) on %(day)s;"
+            " add it in the billing settings."
+        )
+        raise TariffNotFound(
+            message
+            % {
+                "service": service.name,
+                "region": account.region,
+                "category": CustomerCategory(account.category).label,
+                "day": f"{period.end:%d.%m.%Y}",
+            }
+        )
+    return tariff
+
+
+def _norm_volume(
+    book: PriceBook, account: AccountFacts, service: ServiceFacts, days: int, period: BillingPeriod
+) -> Decimal:
+    norm = book.norm(
+        service_id=service.id, region=account.region, category=account.category, on_date=period.end
+    )
+    if norm is None:
+        message = gettext(
+            "No consumption norm for %(service)s in region %(region)s (%(category)s) on %(day)s;"
+            " add it in the billing settings."
+        )
+        raise NormNotFound(
+            message
+            % {
+                "service": service.name,
+                "region": account.region,
+                "category": CustomerCategory(account.category).label,
+                "day": f"{period.end:%d.%m.%Y}",
+            }
+        )
+    model = ConsumptionNorm(basis=norm.basis, value=norm.value, raising_factor=norm.raising_factor)
+    partial = days < period.days
+    return norm_volume(
+        norm=model,
+        residents=account.residents,
+        area=account.area,
+        days=days if partial else None,
+        period_days=period.days if partial else None,
+    )
+
+
+# --- one meter -----------------------------------------------------------------------------------------
+
+
+def meter_volume(
+    *, meter: MeterFacts, period: BillingPeriod, category: str, rules: FallbackRules = FallbackRules()
+) -> MeterVolume:
+    """Return the meter's monthly volume for the period: by its readings, its average, or none (norm)."""
+    usable = usable_readings(meter=meter, period=period)
+    current = usable.get(period.start)
+    earlier = sorted(p for p in usable if p < period.start)
+    last = earlier[-1] if earlier else None
+    if current is not None and last is not None:
+        span = months_between(last, period.start)
+        by_zone = {
+            zone: (_used(meter, usable[last][zone], current[zone]) / span).quantize(
+                VOLUME, rounding=ROUND_HALF_UP
+            )
+            for zone in meter.tariff_zones
+        }
+        return MeterVolume(
+            meter=meter,
+            basis=Basis.METER,
+            by_zone=by_zone,
+            previous=dict(usable[last]),
+            current=dict(current),
+            gap_from=last if span > 1 else None,
+        )
+    months_without = months_between(last, period.start) if last is not None else 0
+    if last is not None and months_without <= rules.average_periods(category):
+        average = average_volume(meter=meter, readings=usable, last=last, rules=rules)
+        if average is not None:
+            return MeterVolume(
+                meter=meter,
+                basis=Basis.AVERAGE,
+                by_zone=average,
+                months_without=months_without,
+                previous=dict(usable[last]),
+            )
+    return MeterVolume(meter=meter, basis=Basis.NORM, by_zone={}, months_without=months_without)
+
+
+def usable_readings(*, meter: MeterFacts, period: BillingPeriod) -> dict[date, dict[str, Decimal]]:
+    """Return the readings that may be billed by, keyed by the meter's tariff zones.
+
+    A reading after the verification date does not count; a failed meter's reading of this period
+    does not count either (its earlier ones still do, for the average).
+    """
+    usable: dict[date, dict[str, Decimal]] = {}
+    broken_now = meter.status in {"failed", "verification_expired"}
+    for start, values in meter.readings.items():
+        if start > period.start or (broken_now and start == period.start):
+            continue
+        if meter.next_verification_on < BillingPeriod.from_date(start).end:
+            continue
+        keyed = _by_tariff_zone(meter, values)
+        if keyed is not None:
+            usable[start] = keyed
+    return usable
+
+
+def _by_tariff_zone(meter: MeterFacts, values: Mapping[str, Decimal]) -> dict[str, Decimal] | None:
+    if meter.zones == 1:
+        return {Zone.SINGLE: values["T1"]} if "T1" in values else None
+    zones = meter.tariff_zones
+    return {zone: values[zone] for zone in zones} if all(zone in values for zone in zones) else None
+
+
+def _used(meter: MeterFacts, old: Decimal, new: Decimal) -> Decimal:
+    """Return the consumption between two values of a register, across one rollover."""
+    return new - old if new >= old else new + Decimal(10) ** meter.digits - old
+
+
+def average_volume(
+    *, meter: MeterFacts, readings: Mapping[date, Mapping[str, Decimal]], last: date, rules: FallbackRules
+) -> dict[str, Decimal] | None:
+    """Return the average monthly volume per zone over up to 6 months of readings ending at `last`.
+
+    None when the readings span less than the minimum (3 months): the norm applies then.
+    """
+    oldest_allowed = BillingPeriod.from_date(last).shift(-rules.average_months_max).start
+    window = sorted(p for p in readings if oldest_allowed <= p <= last)
+    if not window:
+        return None
+    span = months_between(window[0], last)
+    if span < rules.average_months_min:
+        return None
+    first = readings[window[0]]
+    end = readings[last]
+    return {
+        zone: (_used(meter, first[zone], end[zone]) / span).quantize(VOLUME, rounding=ROUND_HALF_UP)
+        for zone in meter.tariff_zones
+    }
+
+
+def months_between(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month
+
+
+def gap_periods(*, meter: MeterFacts, period: BillingPeriod) -> list[date]:
+    """Return the periods between the meter's last earlier reading and this period's, if it has both."""
+    usable = usable_readings(meter=meter, period=period)
+    if period.start not in usable:
+        return []
+    earlier = sorted(p for p in usable if p < period.start)
+    if not earlier:
+        return []
+    start = BillingPeriod.from_date(earlier[-1])
+    return [start.shift(n).start for n in range(1, months_between(earlier[-1], period.start))]
+
+
+def _recalculations(
+    account: AccountFacts,
+    service: ServiceFacts,
+    volume: MeterVolume,
+    prices: Mapping[str, Decimal],
+    period: BillingPeriod,
+) -> list[Recalculation]:
+    """Recalculate the gap's months billed by the meter's average, now that its readings are known."""
+    if volume.gap_from is None:
+        return []
+    found = []
+    for q in gap_periods(meter=volume.meter, period=period):
+        for entry in account.earlier_meter_entries.get(q, ()):
+            if entry.get("meter") != volume.meter.id or entry.get("basis") != Basis.AVERAGE:
+                continue
+            before = {zone: Decimal(str(v)) for zone, v in dict(entry.get("by_zone") or {}).items()}  # type: ignore[call-overload]  # JSON object
+            prices = dict(entry.get("prices") or {})  # type: ignore[call-overload]  # JSON object
+            for zone, after in volume.by_zone.items():
+                price = Decimal(str(prices.get(zone, "0")))
+                amount = to_money((after - before.get(zone, Decimal(0))) * price)
+                if amount != 0:
+                    found.append(
+                        Recalculation(
+                            service_id=service.id,
+                            zone=zone,
+                            meter_id=volume.meter.id,
+                            period=q,
+                            volume_before=before.get(zone, Decimal(0)),
+                            volume_after=after,
+                            price=price,
+                            amount=amount,
+                        )
+                    )
+    return found
+
+
+# --- benefits -------------------------------------------------------------------------------------------
+
+
+def _apply_benefits(result: AccountCharge, benefits: Sequence[BenefitFacts]) -> None:
+    """Take each benefit off the lines it covers: a percent of each, a fixed sum until used up."""
+    for benefit in sorted(benefits, key=lambda b: b.id):
+        covered = [
+            index
+            for index, line in enumerate(result.lines)
+            if benefit.service_id is None or line.service_id == benefit.service_id
+        ]
+        left = benefit.value
+        for index in covered:
+            line = result.lines[index]
+            room = line.charged - line.benefits
+            if benefit.kind == "percent":
+                amount = min(room, to_money(line.charged * benefit.value / 100))
+            else:
+                amount = min(room, left)
+                left -= amount
+            if amount <= 0:
+                continue
+            result.lines[index] = _with_benefit(line, amount)
+            result.benefit_lines.append(
+                BenefitLine(
+                    benefit_id=benefit.id, name=benefit.name, service_id=line.service_id, amount=amount
+                )
+            )
+
+
+def _with_benefit(line: Line, amount: Decimal) -> Line:
+    return Line(
+        service_id=line.service_id,
+        zone=line.zone,
+        basis=line.basis,
+        volume=line.volume,
+        price=line.price,
+        charged=line.charged,
+        block=line.block,
+        recalculated=line.recalculated,
+        benefits=line.benefits + amount,
+    )
+
+
+def _attach_recalculations(result: AccountCharge) -> None:
+    """Show each recalculation on the first line of its service and zone."""
+    for r in result.recalculations:
+        for index, line in enumerate(result.lines):
+            if line.service_id == r.service_id and line.zone == r.zone:
+                result.lines[index] = Line(
+                    service_id=line.service_id,
+                    zone=line.zone,
+                    basis=line.basis,
+                    volume=line.volume,
+                    price=line.price,
+                    charged=line.charged,
+                    block=line.block,
+                    recalculated=line.recalculated + r.amount,
+                    benefits=line.benefits,
+                )
+                break
