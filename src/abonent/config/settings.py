@@ -105,7 +105,18 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files, not process memory: the web workers, the task worker and the scheduler must share throttle
+    # counters and page generations (core.freshness), or one process would never see another's changes.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
+# How long a customer's dashboard may be served from the cache at most; it is re-rendered at once when
+# anything it shows changes through the services (core.freshness), so this only bounds admin/SQL edits.
+PORTAL_PAGE_CACHE_SECONDS = env_int("PORTAL_PAGE_CACHE_SECONDS", 120)
 
 # --- Background tasks (Django Tasks API) ----------------------------------------------------------
 TASK_BACKEND = env_str("TASK_BACKEND", "db")

@@ -22,3 +22,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Throttles keep their windows in the cache and tests move the clock with freezegun, which a Redis TTL
 # cannot follow; the tests use the in-process cache (Redis itself is exercised by the RQ backend test).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tests change data with factories, around the services that mark cached pages stale; the page cache has
+# its own tests, which turn it on.
+PORTAL_PAGE_CACHE_SECONDS = 0

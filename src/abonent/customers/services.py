@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from abonent.core.audit import record_audit_event
 from abonent.core.errors import DomainError
+from abonent.core.freshness import touch_customers
 from abonent.core.models import AuditEvent
 from abonent.core.normalize import mask_phone, normalize_email, normalize_phone
 from abonent.customers.models import Contact, Customer
@@ -73,6 +74,7 @@ def update_contact(
         contact.value, contact.is_primary, contact.verified_at = value, True, None
         contact.save(update_fields=["value", "is_primary", "verified_at"])
         action = AuditEvent.Action.UPDATE
+    touch_customers([customer.pk])
     record_audit_event(
         actor=changed_by,
         action=action,
@@ -99,6 +101,7 @@ def set_paper_bill(
     if was == paper_bill:
         return customer
     customer.save(update_fields=["paper_bill", "updated_at"])
+    touch_customers([customer.pk])
     record_audit_event(
         actor=changed_by,
         action=AuditEvent.Action.UPDATE,

@@ -7,6 +7,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from abonent.core.freshness import touch_everything
 from abonent.hints.conditions import CONDITIONS
 from abonent.hints.models import HintRule
 
@@ -36,6 +37,14 @@ class HintRuleAdmin(admin.ModelAdmin):
         ),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]  # admin's signature
+        super().save_model(request, obj, form, change)
+        touch_everything()  # a rule speaks to every dashboard: none may keep showing the old advice
+
+    def delete_model(self, request, obj) -> None:  # type: ignore[no-untyped-def]  # admin's signature
+        super().delete_model(request, obj)
+        touch_everything()
 
     @admin.display(description=_("Conditions, their parameters and placeholders"))
     def conditions_help(self, obj: HintRule | None = None) -> SafeString:

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from abonent.core.audit import record_audit_event
+from abonent.core.freshness import touch_customers, touch_users
 from abonent.core.models import AuditEvent
 from abonent.customers.models import Customer
 from abonent.messaging.channels import ChannelError, OutgoingMessage, transport_for
@@ -58,6 +59,8 @@ def queue_message(
             )
     except IntegrityError:
         return OutboundMessage.objects.get(idempotency_key=idempotency_key)
+    touch_customers([customer_id] if customer_id else [])
+    touch_users([user_id] if user_id else [])
     from abonent.messaging.tasks import deliver_message_task
 
     transaction.on_commit(lambda: deliver_message_task.enqueue(message.pk))
@@ -118,7 +121,9 @@ def _schedule_retry(message: OutboundMessage) -> None:
 
 def mark_read(*, message: OutboundMessage) -> None:
     """Mark a cabinet message as read by the customer (first time only)."""
-    OutboundMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=timezone.now())
+    if OutboundMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=timezone.now()):
+        touch_customers([message.customer_id] if message.customer_id else [])
+        touch_users([message.user_id] if message.user_id else [])
 
 
 # --- Notification preferences, consents and reading the inbox (the cabinet's profile) -----------
@@ -204,7 +209,10 @@ def mark_all_read(*, user_id: int, customer_ids: list[int]) -> int:
     unread = messages_for_login(user_id=user_id, customer_ids=customer_ids).filter(
         channel=Channel.CABINET, read_at__isnull=True
     )
-    return OutboundMessage.objects.filter(pk__in=unread.values("pk")).update(read_at=timezone.now())
+    marked = OutboundMessage.objects.filter(pk__in=unread.values("pk")).update(read_at=timezone.now())
+    touch_customers(customer_ids)
+    touch_users([user_id])
+    return marked
 
 
 def _audit_consent(consent: Consent, actor: User, action: str, request: HttpRequest | None) -> None:

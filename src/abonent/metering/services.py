@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from abonent.core.audit import record_audit_event
+from abonent.core.freshness import touch_customers
 from abonent.core.models import AuditEvent
 from abonent.core.periods import BillingPeriod
 from abonent.customers.models import Account
@@ -109,6 +110,7 @@ def submit_readings(
         reading = _insert(meter.pk, period, given, history, channel, submitted_by, submitted_at, now, average)
         if submitted_by is not None and submitted_by.is_staff:  # staff acting for a customer are audited
             _audit_staff_reading(reading, submitted_by, channel)
+        touch_customers([subject.customer_id])
     return reading
 
 
@@ -126,6 +128,7 @@ class _Subject:
     facts: MeterFacts
     tz: tzinfo
     window_end_day: int
+    customer_id: int
 
 
 def _lock(meter_id: int) -> _Subject:
@@ -142,7 +145,9 @@ def _lock(meter_id: int) -> _Subject:
         installed_on=row.installed_on,
         next_verification_on=row.next_verification_on,
     )
-    return _Subject(facts=facts, tz=_zone(row.time_zone), window_end_day=row.window_end_day)
+    return _Subject(
+        facts=facts, tz=_zone(row.time_zone), window_end_day=row.window_end_day, customer_id=row.customer_id
+    )
 
 
 @lru_cache(maxsize=64)

@@ -35,6 +35,7 @@ class MeterRow:
     next_verification_on: date
     time_zone: str
     window_end_day: int
+    customer_id: int
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def lock_meter(meter_id: int) -> MeterRow | None:
     lock = " FOR UPDATE OF m" if connection.features.has_select_for_update_of else ""
     sql = (
         "SELECT m.serial_number, m.zones, m.digits, m.status, m.installed_on, m.next_verification_on,"  # noqa: S608
-        " b.time_zone, o.readings_window_end_day"
+        " b.time_zone, o.readings_window_end_day, a.customer_id"
         f" FROM {_table(Meter)} m JOIN {_table(Account)} a ON a.id = m.account_id"
         f" JOIN {_table(Branch)} b ON b.id = a.branch_id"
         f" JOIN {_table(Organisation)} o ON o.id = b.organisation_id"
@@ -69,9 +70,17 @@ def lock_meter(meter_id: int) -> MeterRow | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    serial, zones, digits, status, installed_on, verification_due, time_zone, end_day = row
+    serial, zones, digits, status, installed_on, verification_due, time_zone, end_day, customer_id = row
     return MeterRow(
-        serial, zones, digits, status, _date(installed_on), _date(verification_due), time_zone, end_day
+        serial,
+        zones,
+        digits,
+        status,
+        _date(installed_on),
+        _date(verification_due),
+        time_zone,
+        end_day,
+        customer_id,
     )
 
 

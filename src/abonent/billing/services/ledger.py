@@ -18,6 +18,7 @@ from abonent.billing.ageing import PRINCIPAL, allocate_payment
 from abonent.billing.errors import IdempotencyConflict, InvalidEntry, InvalidPayment
 from abonent.billing.models import LedgerEntry
 from abonent.billing.selectors import account_ageing
+from abonent.core.freshness import touch_customers
 from abonent.core.money import MoneyInput, to_money
 from abonent.core.periods import BillingPeriod
 from abonent.customers.models import Account, Service
@@ -124,6 +125,7 @@ def post_payment(
         try:
             with transaction.atomic():
                 LedgerEntry.objects.bulk_create(entries)
+            touch_customers([account.customer_id])
         except IntegrityError:
             # Another worker posted the same payment between our check and our insert.
             return _same_payment(_payment_entries(source=source, key=idempotency_key), total)
@@ -148,6 +150,7 @@ def _post_once(entry: LedgerEntry) -> LedgerEntry:
         try:
             with transaction.atomic():
                 entry.save()
+            touch_customers([entry.account.customer_id])
             return entry
         except IntegrityError:
             existing = LedgerEntry.objects.filter(

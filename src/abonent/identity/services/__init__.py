@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from abonent.core.audit import record_audit_event
+from abonent.core.freshness import touch_users
 from abonent.core.models import AuditEvent
 from abonent.core.normalize import normalize_email, normalize_phone
 from abonent.customers.models import Account
@@ -223,6 +224,7 @@ def grant_account_access(
             )
     except IntegrityError as exc:
         raise AlreadyHasAccess() from exc
+    touch_users([user.pk])
     changes: dict[str, object] = {"role": role, "user": user.pk, "account": account.pk}
     if valid_until:
         changes["valid_until"] = valid_until.isoformat()

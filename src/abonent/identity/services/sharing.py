@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from abonent.core.audit import record_audit_event
+from abonent.core.freshness import touch_users
 from abonent.core.models import AuditEvent
 from abonent.customers.models import Account
 from abonent.identity.errors import (
@@ -171,6 +172,7 @@ def revoke_access(
             revoked_at=timezone.now(), revoked_by=revoked_by
         )
         if updated:
+            touch_users([access.user_id])
             record_audit_event(
                 actor=revoked_by,
                 action=AuditEvent.Action.UPDATE,

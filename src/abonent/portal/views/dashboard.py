@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,6 +24,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from abonent.core.freshness import stamp
 from abonent.core.models import Branch
 from abonent.customers.models import Account
 from abonent.customers.selectors import account_cards
@@ -48,6 +51,7 @@ from abonent.identity.selectors import (
 )
 from abonent.messaging.selectors import unread_count
 from abonent.portal.forms import AccountFilterForm
+from abonent.portal.page_cache import cached_page
 
 CARD_LIMIT = 5  # up to this many accounts the dashboard shows a card each; more get the combined table
 PAGE_SIZE = 20
@@ -84,13 +88,24 @@ class Viewer:
     role_actions: dict[str, frozenset[str]]
     customer_ids: list[int]  # customers the login acts for (owner, representative): their mail, contacts
     branch_ids: frozenset[int]  # branches of the login's accounts
+    shown_customer_ids: frozenset[int]  # customers of every account the login sees: what its pages show
 
     def can(self, role: str | None, action: str) -> bool:
         return action in self.role_actions.get(role or "", frozenset())
 
 
 def viewer_for(user: User) -> Viewer:
-    """Return the login's access summary: one query, plus one per distinct role it holds (at most four)."""
+    """Return the login's access summary, from the cache while its accesses have not changed."""
+    key = f"portal:viewer:{user.pk}:{timezone.localdate()}:{stamp(user_ids=[user.pk])}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = _access_summary(user)
+        cache.set(key, summary, timeout=settings.PORTAL_PAGE_CACHE_SECONDS)
+    return Viewer(user, *summary)
+
+
+def _access_summary(user: User) -> tuple[object, ...]:
+    """Return Viewer's fields but the user: one query, plus one per distinct role held (at most four)."""
     rows = list(
         active_accesses(user=user)
         .values("role", "account__customer_id", "account__branch_id")
@@ -108,7 +123,8 @@ def viewer_for(user: User) -> Viewer:
         if AccountAction.EDIT_CONTACTS in role_actions[row["role"]]
     }
     branches = frozenset(row["account__branch_id"] for row in rows)
-    return Viewer(user, sum(row["accounts"] for row in rows), role_actions, sorted(customers), branches)
+    shown = frozenset(row["account__customer_id"] for row in rows)
+    return sum(row["accounts"] for row in rows), role_actions, sorted(customers), branches, shown
 
 
 def with_viewer_role(accounts: QuerySet[Account], user: User) -> QuerySet[Account]:
@@ -299,6 +315,15 @@ def _account_or_404(user: User, account_id: int) -> Account:
 @cabinet_view
 def dashboard(request: CabinetRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
+    return cached_page(
+        request,
+        customer_ids=viewer.shown_customer_ids,
+        extra=str(request.session.get(CURRENT_ACCOUNT)),  # the switcher shows the chosen account
+        render=lambda: _dashboard(request, viewer),
+    )
+
+
+def _dashboard(request: CabinetRequest, viewer: Viewer) -> HttpResponse:
     if viewer.account_count > CARD_LIMIT:
         return _many_accounts(request, viewer)
     accounts = list(

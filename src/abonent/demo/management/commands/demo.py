@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from abonent.billing.services.reference import load_reference_data
+from abonent.core.freshness import touch_everything
 from abonent.core.maintenance import append_only_tables_erasable
 from abonent.core.production_calendar import load_federal_calendar
 from abonent.customers.models import Account
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             load_federal_calendar()
             load_reference_data()
         summary = build_demo(accounts=accounts, seed=seed, report=self.stdout.write)
+        touch_everything()  # a reload may give old logins' ids to new people: no cached page survives it
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo utility ready: {summary.accounts:,} accounts in {summary.seconds:.1f} s"
