@@ -56,3 +56,13 @@ class InvalidPayment(BillingError):
 class QrPayloadError(BillingError):
     code = "qr_payload_invalid"
     default_message = _("The payment QR code data is not valid.")
+
+
+class BillNotFound(NotFound):
+    code = "bill_not_found"
+    default_message = _("Bill not found.")
+
+
+class ChargeRunError(BillingError):
+    code = "charge_run_error"
+    default_message = _("The charge run cannot be started.")

@@ -10,10 +10,12 @@ from typing import TypeVar
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from abonent.billing.ageing import PRINCIPAL, Ageing, EntryFact, age_entries
-from abonent.billing.errors import NormNotFound, TariffNotFound
+from abonent.billing.errors import BillNotFound, NormNotFound, TariffNotFound
 from abonent.billing.models import (
+    Bill,
     BillDelivery,
     ConsumptionNorm,
     KeyRate,
@@ -32,11 +34,14 @@ from abonent.billing.penalty_calculation import (
     Scale,
     calculate_penalty,
 )
+from abonent.billing.services.qr import bill_payment_fields, build_payload
 from abonent.billing.services.tariffs import category_for
 from abonent.core.models import Organisation
 from abonent.core.money import ZERO
 from abonent.core.periods import BillingPeriod, due_date
-from abonent.customers.models import Account, Service
+from abonent.customers.models import Account, Customer, Service
+from abonent.identity.models import User
+from abonent.identity.selectors import AccountNotFound, account_for_user
 
 # --- Tariffs and norms ----------------------------------------------------------------------------
 
@@ -267,3 +272,191 @@ def penalty_statement(*, account: Account, as_of: date) -> list[PenaltyLine]:
         )
         lines.extend(calculate_penalty(debt=clock, as_of=as_of, terms=terms))
     return lines
+
+
+# --- Bills -----------------------------------------------------------------------------------------
+
+BILL_SCHEMA = 1
+_PAYER_KINDS: dict[str, str] = {
+    Customer.Kind.INDIVIDUAL: "individual",
+    Customer.Kind.SOLE_PROPRIETOR: "sole_proprietor",
+    Customer.Kind.LEGAL_ENTITY: "legal",
+}
+# Debt above this many months of charges gets the warning of Decree 354 p. 117 on the bill.
+DEBT_WARNING_MONTHS = 2
+
+
+def bills_of_account(*, account: Account) -> QuerySet[Bill]:
+    """Return the account's issued bills, newest first (the calculation deferred: lists do not need it)."""
+    return (
+        Bill.objects.filter(account=account, status=Bill.Status.ISSUED).defer("details").order_by("-period")
+    )
+
+
+def bill_for_user(*, user: User, bill_id: int) -> Bill:
+    """Return the bill if the user may see its account; a foreign bill is "not found"."""
+    bill = Bill.objects.filter(pk=bill_id).first()
+    if bill is None:
+        raise BillNotFound()
+    try:
+        bill.account = account_for_user(user=user, account_id=bill.account_id)
+    except AccountNotFound as exc:
+        raise BillNotFound() from exc
+    return bill
+
+
+def bill_document_data(*, bill: Bill) -> dict[str, object]:
+    """Return the bill's canonical data: the contract the documents area renders and archives.
+
+    JSON-serialisable; money as strings with 2 decimals, dates ISO. Totals: due = opening_balance
+    + charged + recalculated − benefits − paid + penalties (benefits and paid are positive sums).
+    """
+    account = Account.objects.select_related("customer", "premises__building", "branch__organisation").get(
+        pk=bill.account_id
+    )
+    period = BillingPeriod.from_date(bill.period)
+    details = bill.details or {}
+    services = {s.pk: s for s in Service.objects.filter(pk__in=_service_ids(details))}
+    return {
+        "kind": "bill",
+        "schema": BILL_SCHEMA,
+        "number": bill.number,
+        "period": str(period),
+        "issued_on": bill.issued_on.isoformat(),
+        "due_date": bill.due_date.isoformat(),
+        "supplier": _supplier(account.branch.organisation),
+        "payer": {
+            "name": account.customer.display_name,
+            "account_number": account.number,
+            "address": str(account.premises),
+            "kind": _PAYER_KINDS.get(account.customer.kind, "individual"),
+        },
+        "totals": {
+            "opening_balance": _money(bill.opening_balance),
+            "charged": _money(bill.charged),
+            "recalculated": _money(bill.recalculated),
+            "benefits": _money(bill.benefits),
+            "paid": _money(bill.paid),
+            "penalties": _money(bill.penalties),
+            "due": _money(bill.total_due),
+        },
+        "lines": [_document_line(line, services) for line in details.get("lines", [])],
+        "readings": _document_readings(details),
+        "penalty_lines": _document_penalties(account, bill),
+        "notices": bill_notices(bill=bill, account=account),
+        "qr_payload": bill_qr_payload(bill=bill, account=account).decode("utf-8"),
+    }
+
+
+def _service_ids(details: dict) -> set[int]:
+    return {int(line["service"]) for line in details.get("lines", [])} | {
+        int(m["service"]) for m in details.get("meters", [])
+    }
+
+
+def _money(amount: Decimal | str) -> str:
+    return f"{Decimal(amount):.2f}"
+
+
+def _supplier(organisation: Organisation) -> dict[str, object]:
+    return {
+        "name": organisation.name,
+        "inn": organisation.inn,
+        "kpp": organisation.kpp,
+        "address": organisation.legal_address,
+        "phone": organisation.phone,
+        "bank": {
+            "name": organisation.bank_name,
+            "bik": organisation.bank_bic,
+            "account": organisation.bank_account,
+            "correspondent_account": organisation.bank_corr_account,
+        },
+    }
+
+
+def _document_line(line: dict, services: dict[int, Service]) -> dict[str, object]:
+    service = services.get(int(line["service"]))
+    charged, recalculated, benefits = (Decimal(line[k]) for k in ("charged", "recalculated", "benefits"))
+    return {
+        "service": service.name if service else str(line["service"]),
+        "unit": service.unit if service else "",
+        "zone": line["zone"],
+        "volume": line["volume"],
+        "tariff": line["price"],
+        "charged": _money(charged),
+        "recalculated": _money(recalculated),
+        "benefits": _money(benefits),
+        "total": _money(charged + recalculated - benefits),
+        "basis": line["basis"],
+    }
+
+
+def _document_readings(details: dict) -> list[dict[str, object]]:
+    rows = []
+    for meter in details.get("meters", []):
+        previous, current = meter.get("previous") or {}, meter.get("current") or {}
+        if not current:
+            continue
+        for zone, value in current.items():
+            rows.append(
+                {
+                    "meter": meter["serial"],
+                    "zone": zone,
+                    "previous": previous.get(zone),
+                    "current": value,
+                    "volume": (meter.get("by_zone") or {}).get(zone),
+                }
+            )
+    return rows
+
+
+def _document_penalties(account: Account, bill: Bill) -> list[dict[str, object]]:
+    return [
+        {
+            "period": str(BillingPeriod.from_date(line.period)),
+            "debt": _money(line.debt),
+            "days": line.days,
+            "rate_share": line.fraction,
+            "key_rate": f"{line.rate:.2f}",
+            "amount": _money(line.amount),
+        }
+        for line in penalty_statement(account=account, as_of=bill.issued_on)
+        if line.denominator
+    ]
+
+
+def bill_notices(*, bill: Bill, account: Account) -> list[str]:
+    """Return the notices printed on the bill: the readings window, a debt warning when due."""
+    organisation = account.branch.organisation
+    window = BillingPeriod.from_date(bill.issued_on)
+    notices = [
+        gettext(
+            "Submit meter readings from %(start)s to %(end)s in the cabinet, by phone or by the voice robot."
+        )
+        % {
+            "start": f"{window.day(organisation.readings_window_start_day):%d.%m.%Y}",
+            "end": f"{window.day(organisation.readings_window_end_day):%d.%m.%Y}",
+        }
+    ]
+    if bill.charged > 0 and bill.opening_balance - bill.paid > DEBT_WARNING_MONTHS * bill.charged:
+        notices.append(
+            gettext(
+                "Your debt exceeds two months of charges. Unless it is paid within 20 days of receiving "
+                "this bill, the supply may be limited and then suspended (Decree 354, p. 117-119)."
+            )
+        )
+    return notices
+
+
+def bill_qr_payload(*, bill: Bill, account: Account) -> bytes:
+    """Return the GOST R 56042 payload of the bill's amount due (zero when nothing is due)."""
+    amount = max(bill.total_due, ZERO)
+    fields = bill_payment_fields(
+        account=account,
+        amount=amount,
+        period=BillingPeriod.from_date(bill.period),
+        penalty=bill.penalties if bill.penalties > 0 else None,
+    )
+    fields["QuittId"] = bill.number[:25]
+    fields["QuittDate"] = f"{bill.issued_on:%d.%m.%Y}"
+    return build_payload(fields)
