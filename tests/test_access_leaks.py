@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from abonent.metering.models import Meter
+from tests.payments.helpers import payment_on
 from tests.factories import MeterFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,12 @@ def victim_ids(account) -> VictimIds:  # type: ignore[no-untyped-def]
         "customer_id": lambda: account.customer_id,
         "number": lambda: account.number,
         "account_number": lambda: account.number,
+        "payment_ref": lambda: payment_on(account).public_id,
+        # A gateway's hosted page and a pay link are capabilities (whoever holds the random id or the
+        # signed token may pay); a made-up one must be refused. tests/payments covers the real ones.
+        "sandbox_id": lambda: "sbx_0123456789abcdef01234567",
+        "token": lambda: "tampered-token",
+        "gateway": lambda: "sandbox",
     }
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "abonent.hints",
     "abonent.metering",
     "abonent.billing",
+    "abonent.payments",
     "abonent.portal",
     "abonent.console",
     "abonent.api",
@@ -250,7 +251,7 @@ IDENTITY_RATE_LIMITS = {
 }
 # Checks "the last payment amount" for registration without the bill code; the payments app plugs in here.
 IDENTITY_PAYMENT_VERIFIER = env_str(
-    "IDENTITY_PAYMENT_VERIFIER", "abonent.identity.verifiers.PaymentCheckUnavailable"
+    "IDENTITY_PAYMENT_VERIFIER", "abonent.payments.verifiers.LastPaymentVerifier"
 )
 
 # django-axes: 5 wrong passwords for one login (any spelling of the phone) lock it for 15 minutes;
@@ -288,3 +289,31 @@ METERING_FUTURE_TOLERANCE_SECONDS = env_int("METERING_FUTURE_TOLERANCE_SECONDS",
 METERING_IVR_SECRET = env_str("METERING_IVR_SECRET", "")
 METERING_IVR_MAX_ATTEMPTS = env_int("METERING_IVR_MAX_ATTEMPTS", 5)
 METERING_IVR_LOCK_MINUTES = env_int("METERING_IVR_LOCK_MINUTES", 30)
+
+# --- Payments ------------------------------------------------------------------------------------
+# Gateways by name; PAYMENT_GATEWAY is the one new payments go to (see docs/administrators.md).
+PAYMENT_GATEWAYS = {
+    "sandbox": "abonent.payments.gateways.sandbox.SandboxGateway",
+    "yookassa": "abonent.payments.gateways.yookassa.YooKassaGateway",
+}
+PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "sandbox")
+# The public origin of this site, for gateway callbacks made outside a request (autopay charges).
+PAYMENTS_SITE_URL = env_str("PAYMENTS_SITE_URL", "http://127.0.0.1:8000")
+PAYMENTS_MAX_AMOUNT = env_str("PAYMENTS_MAX_AMOUNT", "1000000.00")
+# A signed notification older (or newer) than this is a replay and is rejected.
+PAYMENTS_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENTS_WEBHOOK_TOLERANCE_SECONDS", 300)
+PAYMENTS_LINK_TTL_DAYS = env_int("PAYMENTS_LINK_TTL_DAYS", 14)
+# The sandbox gateway: its HMAC secret and how its notifications misbehave (late, repeated, out of order).
+PAYMENTS_SANDBOX = {
+    "secret": env_str("PAYMENTS_SANDBOX_SECRET", "sandbox-webhook-secret-for-the-demo"),
+    "delay_seconds": env_str("PAYMENTS_SANDBOX_DELAY_SECONDS", "2"),
+    "copies": env_int("PAYMENTS_SANDBOX_COPIES", 2),
+    "out_of_order": env_bool("PAYMENTS_SANDBOX_OUT_OF_ORDER", True),
+    "timeout_seconds": env_str("PAYMENTS_SANDBOX_TIMEOUT_SECONDS", "20"),
+}
+# YooKassa (PAYMENT_GATEWAY=yookassa): shop id and secret key from its dashboard; notifications are
+# accepted only from its published networks (YOOKASSA_TRUSTED_NETWORKS overrides them, e.g. for tests).
+YOOKASSA_SHOP_ID = env_str("YOOKASSA_SHOP_ID", "")
+YOOKASSA_SECRET_KEY = env_str("YOOKASSA_SECRET_KEY", "")
+YOOKASSA_API_URL = env_str("YOOKASSA_API_URL", "https://api.yookassa.ru/v3")
+YOOKASSA_TRUSTED_NETWORKS = env_list("YOOKASSA_TRUSTED_NETWORKS", [])

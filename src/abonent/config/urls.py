@@ -17,6 +17,7 @@ urlpatterns = [
     path("cabinet/readings/", include(("abonent.portal.metering_urls", "readings"))),
     path("console/identity/", include(("abonent.console.identity_urls", "console_identity"))),
     path("console/metering/", include(("abonent.console.metering_urls", "console_metering"))),
+    path("payments/sandbox/", include("abonent.payments.urls")),
     path("console/", include("abonent.console.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,1 @@
+"""Online payments: gateways behind one interface, webhooks credited to the ledger exactly once."""
