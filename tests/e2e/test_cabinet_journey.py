@@ -95,10 +95,32 @@ def last_code(recipient: str) -> str:
     return match.group(1)
 
 
-def no_horizontal_scroll(page) -> None:  # type: ignore[no-untyped-def]
-    """Nothing may stick out sideways: on a 360 px phone that means cut text and a wobbling page."""
+UNLABELLED_CONTROLS = """() => Array.from(document.querySelectorAll("input, select, textarea"))
+  .filter((el) => el.type !== "hidden" && el.getClientRects().length > 0)
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+    && !el.getAttribute("aria-labelledby"))
+  .map((el) => el.name || el.id || el.outerHTML)"""
+DANGLING_DESCRIPTIONS = """() => Array.from(document.querySelectorAll("[aria-describedby]"))
+  .flatMap((el) => el.getAttribute("aria-describedby").split(/\\s+/).filter(Boolean))
+  .filter((id) => !document.getElementById(id))"""
+
+
+def check_page(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Take the step's screenshot and check what every cabinet page owes a phone and a screen reader."""
+    screenshot(page, name)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"  # cut text, a wobbling page
+    assert page.evaluate(UNLABELLED_CONTROLS) == [], f"form controls without a label on {page.url}"
+    assert page.evaluate(DANGLING_DESCRIPTIONS) == [], f"aria-describedby names missing ids on {page.url}"
+
+
+def focus_is_visible(page) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the element the keyboard reached draws the focus ring (an outline, not just any shadow)."""
+    return page.evaluate(
+        """() => { const el = document.activeElement, style = getComputedStyle(el);
+          return el !== document.body && el.matches(":focus-visible")
+            && style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2; }"""
+    )
 
 
 def submit(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -116,8 +138,10 @@ def test_register_submit_readings_and_invite_a_tenant(live_server, page, open_pa
     page.get_by_label("Номер лицевого счёта").fill(account.number)
     page.get_by_label("Код регистрации").fill(bill_code)
     page.get_by_label("Мобильный телефон или эл. почта").fill("8 912 000-70-01")
-    screenshot(page, "journey-register")
-    no_horizontal_scroll(page)
+    check_page(page, "journey-register")
+    for _ in range(3):  # from the phone field on to the button and the links, by keyboard
+        page.keyboard.press("Tab")
+        assert focus_is_visible(page), page.evaluate("document.activeElement.outerHTML")
     submit(page, "Получить код подтверждения")
 
     assert page.url.endswith("/register/confirm/")
@@ -125,8 +149,7 @@ def test_register_submit_readings_and_invite_a_tenant(live_server, page, open_pa
     page.get_by_label("Код из сообщения").fill(last_code(OWNER_PHONE))
     page.get_by_label(re.compile(r"^Пароль")).fill(PASSWORD)
     page.get_by_label(re.compile(r"^Повторите пароль")).fill(PASSWORD)
-    screenshot(page, "journey-confirm")
-    no_horizontal_scroll(page)
+    check_page(page, "journey-confirm")
     submit(page, "Завершить регистрацию")
 
     assert page.url == f"{base}/cabinet/"
@@ -140,8 +163,7 @@ def test_register_submit_readings_and_invite_a_tenant(live_server, page, open_pa
     with translation.override("ru"):
         window_text = window_for(account=account).message
     assert window_text in card.get_by_test_id("readings").inner_text()
-    screenshot(page, "journey-dashboard")
-    no_horizontal_scroll(page)
+    check_page(page, "journey-dashboard")
 
     # --- 2. Readings: a value below the previous one is refused with the reason, then a right one -------
     card.get_by_role("link", name="Передать показания").click()
@@ -163,8 +185,7 @@ def test_register_submit_readings_and_invite_a_tenant(live_server, page, open_pa
     assert f"id_meter-{meter.pk}-T1_error" in described_by.split()
     assert page.locator(f"#id_meter-{meter.pk}-T1_error").inner_text().strip() == refusal
     assert Reading.objects.filter(meter=meter).count() == 1  # nothing stored
-    screenshot(page, "journey-readings-error")
-    no_horizontal_scroll(page)
+    check_page(page, "journey-readings-error")
 
     reading_input.fill("13 412,5")
     submit(page, "Передать показания")
@@ -175,8 +196,7 @@ def test_register_submit_readings_and_invite_a_tenant(live_server, page, open_pa
     assert page.get_by_text(
         f"показания T1 {format_value(Decimal('13412.5'))} приняты за {period}."
     ).is_visible()
-    screenshot(page, "journey-readings-accepted")
-    no_horizontal_scroll(page)
+    check_page(page, "journey-readings-accepted")
 
     # --- 3. The owner invites a tenant from the profile's "access" page ----------------------------
     page.get_by_role("link", name="Профиль").click()
@@ -187,8 +207,7 @@ def test_register_submit_readings_and_invite_a_tenant(live_server, page, open_pa
     page.get_by_label("Кого вы приглашаете").fill("Арендатор Сергей")
     submit(page, "Создать приглашение")
     invitation_code = page.get_by_test_id("invitation-code").inner_text().strip()
-    screenshot(page, "journey-invitation")
-    no_horizontal_scroll(page)
+    check_page(page, "journey-invitation")
 
     tenant_page = open_page()
     tenant_page.goto(f"{base}/invite/")
@@ -215,8 +234,7 @@ def test_register_submit_readings_and_invite_a_tenant(live_server, page, open_pa
     assert tenant_page.url == f"{base}/cabinet/"
     tenant_card = tenant_page.get_by_test_id("account-card")
     assert account.number in tenant_card.inner_text()
-    screenshot(tenant_page, "journey-tenant-dashboard")
-    no_horizontal_scroll(tenant_page)
+    check_page(tenant_page, "journey-tenant-dashboard")
 
     # What the tenant role allows: readings yes; who has access, no (no link, and the page refuses).
     tenant_card.get_by_role("link", name="Передать показания").click()
@@ -226,7 +244,7 @@ def test_register_submit_readings_and_invite_a_tenant(live_server, page, open_pa
     tenant_page.get_by_role("link", name="Доступ к лицевым счетам").click()
     assert tenant_page.get_by_test_id("access-card").count() == 1
     assert tenant_page.get_by_role("link", name="Кто имеет доступ · пригласить").count() == 0
-    screenshot(tenant_page, "journey-tenant-access")
+    check_page(tenant_page, "journey-tenant-access")
     refused = tenant_page.goto(f"{base}/cabinet/access/{account.pk}/")
     assert refused is not None and refused.status == 403
     assert AccountAccess.objects.filter(account=account, revoked_at__isnull=True).count() == 2
@@ -250,8 +268,7 @@ def test_company_accountant_filters_many_accounts(live_server, page) -> None:  #
     assert "14" in page.locator(".page-header .lead").inner_text()
     assert "ООО «Ромашка»" in page.locator(".page-header .lead").inner_text()
     assert page.get_by_test_id("account-card").count() == 14
-    screenshot(page, "journey-company")
-    no_horizontal_scroll(page)
+    check_page(page, "journey-company")
 
     # "Needs attention" chips narrow the table to the account whose meter is overdue for verification.
     page.get_by_role("link", name="Истёк срок поверки прибора учёта 1").click()
@@ -266,5 +283,4 @@ def test_company_accountant_filters_many_accounts(live_server, page) -> None:  #
     page.wait_for_load_state()
     rows = page.get_by_test_id("account-card")
     assert rows.count() == 1 and accounts[7].number in rows.inner_text()
-    screenshot(page, "journey-company-filtered")
-    no_horizontal_scroll(page)
+    check_page(page, "journey-company-filtered")

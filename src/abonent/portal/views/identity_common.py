@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest
+from django.utils.html import format_html
 
 from abonent.core.errors import NotFound, PermissionDenied
 from abonent.core.normalize import mask_phone
@@ -50,7 +51,10 @@ def challenge_context(challenge: dict[str, str]) -> dict[str, object]:
     recipient = challenge["recipient"]
     is_phone = challenge["channel"] == OneTimeCode.Channel.SMS
     return {
-        "recipient_masked": mask_phone(recipient) if is_phone else mask_email(recipient),
+        # Kept on one line: "+7 (912) ***-**-01" broken after "***-" reads as two numbers on a phone.
+        "recipient_masked": format_html(
+            '<span class="nowrap">{}</span>', mask_phone(recipient) if is_phone else mask_email(recipient)
+        ),
         "by_sms": is_phone,
         "resend_after": resend_wait_seconds(purpose=challenge["purpose"], recipient=recipient),
         "ttl_minutes": settings.IDENTITY_CODE_TTL_SECONDS // 60,
