@@ -48,8 +48,10 @@ $(DEV_STAMP): $(RUNTIME_STAMP) pyproject.toml
 	touch $@
 
 # gettext's msgfmt compiles the translation catalogs; Debian package "gettext".
+# Documents are typeset in DejaVu (Cyrillic), Debian package "fonts-dejavu-core".
 system-packages:
 	@command -v msgfmt >/dev/null || bash scripts/apt-install.sh gettext
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || bash scripts/apt-install.sh fonts-dejavu-core
 
 messages: $(RUNTIME_STAMP)
 	cd src/abonent && ../../$(PY) -m django compilemessages --ignore '.venv' -v 0

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "abonent.hints",
     "abonent.metering",
     "abonent.billing",
+    "abonent.documents",
     "abonent.payments",
     "abonent.portal",
     "abonent.console",
@@ -164,10 +165,27 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": VAR_DIR / "media"},
-    },
+    # Attachments and print batches; FILE_STORAGE=s3: an S3-compatible store (docs/administrators.md).
+    "default": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env_str("S3_BUCKET", ""),
+                "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+                "region_name": env_str("S3_REGION", "") or None,
+                "access_key": env_str("S3_ACCESS_KEY", ""),
+                "secret_key": env_str("S3_SECRET_KEY", ""),
+                "default_acl": "private",
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        }
+        if env_str("FILE_STORAGE", "filesystem") == "s3"
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": VAR_DIR / "media"},
+        }
+    ),
     "staticfiles": {
         "BACKEND": env_str("STATICFILES_STORAGE", "whitenoise.storage.CompressedManifestStaticFilesStorage")
     },
@@ -317,3 +335,11 @@ YOOKASSA_SHOP_ID = env_str("YOOKASSA_SHOP_ID", "")
 YOOKASSA_SECRET_KEY = env_str("YOOKASSA_SECRET_KEY", "")
 YOOKASSA_API_URL = env_str("YOOKASSA_API_URL", "https://api.yookassa.ru/v3")
 YOOKASSA_TRUSTED_NETWORKS = env_list("YOOKASSA_TRUSTED_NETWORKS", [])
+
+# --- Documents -----------------------------------------------------------------------------------
+# Typst finds fonts only here (Cyrillic: DejaVu of Debian's fonts-dejavu-core): renders match everywhere.
+DOCUMENT_FONT_DIRS = env_list(
+    "DOCUMENT_FONT_DIRS",
+    [str(PACKAGE_DIR / "documents" / "fonts"), "/usr/share/fonts/truetype/dejavu"],
+)
+DOCUMENT_UPLOAD_MAX_BYTES = env_int("DOCUMENT_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
