@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "abonent.hints",
     "abonent.metering",
     "abonent.billing",
+    "abonent.integration",
     "abonent.documents",
     "abonent.payments",
     "abonent.portal",

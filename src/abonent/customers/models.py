@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -120,11 +121,19 @@ class Customer(TimeStampedModel):
     ogrn = models.CharField(_("OGRN/OGRNIP"), max_length=15, blank=True, validators=[validate_ogrn])
     kpp = models.CharField(_("KPP"), max_length=9, blank=True, validators=[RegexValidator(r"^\d{9}$")])
     paper_bill = models.BooleanField(_("wants paper bills"), default=True)
+    # Blocking keys for duplicate search (customers.dedup): kept by the services that write names;
+    # db_default lets bulk loaders that list their columns leave them out.
+    match_name = models.CharField(max_length=200, blank=True, default="", db_default="", editable=False)
+    match_block = models.CharField(max_length=60, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        indexes = [models.Index(fields=["last_name", "first_name"], name="customer_name_idx")]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="customer_name_idx"),
+            models.Index(fields=["match_name"], name="customer_match_name_idx"),
+            models.Index(fields=["match_block"], name="customer_match_block_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -250,3 +259,85 @@ class AccountService(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.service_id}"
+
+
+class DuplicateCandidate(models.Model):
+    """Two customers that are likely one person or company, waiting for a person's decision."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for review")
+        MERGED = "merged", _("Merged")
+        DISTINCT = "distinct", _("Different customers")
+
+    customer = models.ForeignKey(Customer, related_name="+", on_delete=models.CASCADE)
+    duplicate_of = models.ForeignKey(Customer, related_name="+", on_delete=models.CASCADE)
+    score = models.PositiveSmallIntegerField(_("score"))
+    reasons = models.JSONField(_("reasons"), default=list)
+    source = models.CharField(_("found by"), max_length=40)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(_("found at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "duplicate_of"], name="duplicate_candidate_pair")
+        ]
+        indexes = [models.Index(fields=["status", "-score"], name="duplicate_candidate_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} ~ {self.duplicate_of_id} ({self.score})"
+
+
+class CustomerMerge(models.Model):
+    """A merge of one customer into a survivor, with every row it moved, so it can be undone."""
+
+    survivor = models.ForeignKey(Customer, related_name="+", on_delete=models.PROTECT)
+    merged = models.ForeignKey(Customer, related_name="+", on_delete=models.PROTECT)
+    moved = models.JSONField(_("moved rows"), default=dict, help_text=_("model label → field → ids"))
+    merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merged"], condition=Q(undone_at__isnull=True), name="customer_merged_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.survivor_id}"
+
+
+class SyncEvent(models.Model):
+    """A change billing must learn about (the outbox of two-way sync), written with the change itself.
+
+    Billing pulls events in id order from the integration API and acknowledges them; the id is the cursor.
+    """
+
+    topic = models.CharField(_("topic"), max_length=40)
+    customer = models.ForeignKey(Customer, related_name="+", null=True, blank=True, on_delete=models.SET_NULL)
+    account = models.ForeignKey(Account, related_name="+", null=True, blank=True, on_delete=models.SET_NULL)
+    payload = models.JSONField(_("payload"), default=dict)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sync event")
+        verbose_name_plural = _("sync events")
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.topic}"

@@ -1,0 +1,55 @@
+"""`manage.py run_import --profile ID FILE` (start and run in this process) or `--resume RUN_ID`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from abonent.integration.models import ImportProfile, ImportRun
+from abonent.integration.services import run_import, start_import
+
+
+class Command(BaseCommand):
+    help = "Import a file with a profile in this process (or resume a run); prints the run's counts."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", nargs="?", type=Path)
+        parser.add_argument("--profile", type=int)
+        parser.add_argument("--resume", type=int, help="the id of a run to resume")
+        parser.add_argument("--chunk", type=int, default=20_000)
+
+    def handle(
+        self,
+        *args: Any,
+        file: Path | None,
+        profile: int | None,
+        resume: int | None,
+        chunk: int,
+        **options: Any,
+    ) -> None:
+        if resume:
+            run_id = resume
+        elif file and profile:
+            with transaction.atomic():
+                run = start_import(
+                    profile=ImportProfile.objects.get(pk=profile),
+                    path=file,
+                    channel=ImportRun.Channel.COMMAND,
+                )
+            run_id = run.pk
+            self.stdout.write(f"run {run_id}", ending="\n")
+            self.stdout.flush()
+        else:
+            raise CommandError("give FILE with --profile, or --resume RUN_ID")
+        done = run_import(
+            run_id=run_id,
+            chunk_rows=chunk,
+            on_chunk=lambda r: (self.stdout.write(f"cursor {r.cursor}"), self.stdout.flush()),
+        )
+        self.stdout.write(
+            f"{done.status}: {done.total_rows} rows, applied {done.applied}, updated {done.updated},"
+            f" unchanged {done.unchanged}, quarantined {done.quarantined}, {done.rows_per_second:,.0f} rows/s"
+        )
