@@ -32,13 +32,9 @@ def _user_key(user_id: int) -> str:
 
 
 def _set_after_commit(keys: list[str]) -> None:
-    # After commit: a page rendered between the change and its commit would otherwise be cached under
-    # the new generation with the old data. Setting it now as well covers readers outside a transaction.
-    def bump() -> None:
-        cache.set_many(dict.fromkeys(keys, secrets.token_hex(8)), timeout=FOREVER)
-
-    bump()
-    transaction.on_commit(bump)
+    # After commit: a page rendered before the change is visible to others must not be cached under the
+    # new generation. (Outside a transaction on_commit runs at once.)
+    transaction.on_commit(lambda: cache.set_many(dict.fromkeys(keys, secrets.token_hex(8)), timeout=FOREVER))
 
 
 def touch_customers(customer_ids: Iterable[int]) -> None:
