@@ -99,6 +99,7 @@ def _tariff_form(electricity: Service, kind: str, rates: list[tuple[str, str, st
         "category": "household",
         "kind": kind,
         "block_basis": "account",
+        "meter_zones": "0",
         "valid_from": "2027-01-01",
         "rates-TOTAL_FORMS": str(len(rates)),
         "rates-INITIAL_FORMS": "0",

@@ -25,11 +25,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.utils.translation import gettext
 
 from abonent.billing.errors import InvalidConsumption, NormNotFound, TariffNotFound
-from abonent.billing.models import ConsumptionNorm, CustomerCategory, LedgerEntry, Zone
+from abonent.billing.models import CustomerCategory, LedgerEntry, Zone
 from abonent.billing.services.tariffs import Charge, TariffTerms, compute_charge, norm_volume
 from abonent.core.money import ZERO, to_money
 from abonent.core.periods import BillingPeriod
@@ -252,6 +253,7 @@ class AccountCharge:
         return [*self._charge_postings(), *self._recalculation_postings(), *self._benefit_postings()]
 
     def _charge_postings(self) -> list[Posting]:
+        label = _period_text(self.period)
         totals: dict[tuple[int, str], Decimal] = {}
         for line in self.lines:
             totals[(line.service_id, line.zone)] = (
@@ -262,7 +264,7 @@ class AccountCharge:
                 service_id=service_id,
                 kind=LedgerEntry.Kind.CHARGE,
                 amount=amount,
-                key=f"charge:{self.account_id}:{service_id}:{self.period}:{zone}",
+                key=f"charge:{self.account_id}:{service_id}:{label}:{zone}",
             )
             for (service_id, zone), amount in totals.items()
             if amount > 0
@@ -273,6 +275,8 @@ class AccountCharge:
         for r in self.recalculations:
             key = (r.service_id, r.zone, r.period)
             totals[key] = totals.get(key, ZERO) + r.amount
+        if not totals:
+            return []
         template = gettext("Readings of %(period)s replaced the average charged for %(earlier)s")
         return [
             Posting(
@@ -390,9 +394,28 @@ def charge_account(
 
 def supply_days(*, account: AccountFacts, supply: SupplyFacts, period: BillingPeriod) -> int:
     """Return how many days of the period the service was supplied on the open account."""
-    first = max(period.start, supply.started_on, account.opened_on)
-    ends = [period.end, *(day for day in (supply.ended_on, account.closed_on) if day is not None)]
+    start, end, days = _period_facts(period)
+    if (
+        supply.started_on <= start
+        and account.opened_on <= start
+        and supply.ended_on is None
+        and account.closed_on is None
+    ):
+        return days  # the usual case, answered without date arithmetic
+    first = max(start, supply.started_on, account.opened_on)
+    ends = [end, *(day for day in (supply.ended_on, account.closed_on) if day is not None)]
     return max(0, (min(ends) - first).days + 1)
+
+
+@lru_cache(maxsize=256)
+def _period_text(period: BillingPeriod) -> str:
+    return str(period)
+
+
+@lru_cache(maxsize=256)
+def _period_facts(period: BillingPeriod) -> tuple[date, date, int]:
+    """Return the first day, last day and length of the period (cached: asked for every line)."""
+    return period.start, period.end, period.days
 
 
 def _charge_service(
@@ -434,10 +457,11 @@ def _charge_service(
 
 
 def _meters_of(account: AccountFacts, service: ServiceFacts, period: BillingPeriod) -> list[MeterFacts]:
+    end = _period_facts(period)[1]
     return [
         m
         for m in account.meters
-        if m.resource == service.resource and m.status != "decommissioned" and m.installed_on <= period.end
+        if m.resource == service.resource and m.status != "decommissioned" and m.installed_on <= end
     ]
 
 
@@ -496,7 +520,7 @@ def _tariff(
         region=account.region,
         category=account.category,
         meter_zones=meter_zones,
-        on_date=period.end,
+        on_date=_period_facts(period)[1],
     )
     if tariff is None:
         message = gettext(
@@ -535,14 +559,14 @@ def _norm_volume(
                 "day": f"{period.end:%d.%m.%Y}",
             }
         )
-    model = ConsumptionNorm(basis=norm.basis, value=norm.value, raising_factor=norm.raising_factor)
-    partial = days < period.days
+    period_days = _period_facts(period)[2]
+    partial = days < period_days
     return norm_volume(
-        norm=model,
+        norm=norm,
         residents=account.residents,
         area=account.area,
         days=days if partial else None,
-        period_days=period.days if partial else None,
+        period_days=period_days if partial else None,
     )
 
 
@@ -553,12 +577,13 @@ def meter_volume(
     *, meter: MeterFacts, period: BillingPeriod, category: str, rules: FallbackRules = FallbackRules()
 ) -> MeterVolume:
     """Return the meter's monthly volume for the period: by its readings, its average, or none (norm)."""
+    start = _period_facts(period)[0]
     usable = usable_readings(meter=meter, period=period)
-    current = usable.get(period.start)
-    earlier = sorted(p for p in usable if p < period.start)
+    current = usable.get(start)
+    earlier = sorted(p for p in usable if p < start)
     last = earlier[-1] if earlier else None
     if current is not None and last is not None:
-        span = months_between(last, period.start)
+        span = months_between(last, start)
         by_zone = {
             zone: (_used(meter, usable[last][zone], current[zone]) / span).quantize(
                 VOLUME, rounding=ROUND_HALF_UP
@@ -573,7 +598,7 @@ def meter_volume(
             current=dict(current),
             gap_from=last if span > 1 else None,
         )
-    months_without = months_between(last, period.start) if last is not None else 0
+    months_without = months_between(last, start) if last is not None else 0
     if last is not None and months_without <= rules.average_periods(category):
         average = average_volume(meter=meter, readings=usable, last=last, rules=rules)
         if average is not None:
@@ -595,15 +620,21 @@ def usable_readings(*, meter: MeterFacts, period: BillingPeriod) -> dict[date, d
     """
     usable: dict[date, dict[str, Decimal]] = {}
     broken_now = meter.status in {"failed", "verification_expired"}
+    this = _period_facts(period)[0]
     for start, values in meter.readings.items():
-        if start > period.start or (broken_now and start == period.start):
+        if start > this or (broken_now and start == this):
             continue
-        if meter.next_verification_on < BillingPeriod.from_date(start).end:
+        if meter.next_verification_on < _period_end(start):
             continue
         keyed = _by_tariff_zone(meter, values)
         if keyed is not None:
             usable[start] = keyed
     return usable
+
+
+@lru_cache(maxsize=512)
+def _period_end(start: date) -> date:
+    return BillingPeriod.from_date(start).end
 
 
 def _by_tariff_zone(meter: MeterFacts, values: Mapping[str, Decimal]) -> dict[str, Decimal] | None:

@@ -45,6 +45,7 @@ from abonent.billing.models import (
     ChargeRun,
     ChargeRunChunk,
     ConsumptionNorm,
+    CustomerCategory,
     LedgerEntry,
     Tariff,
 )
@@ -59,6 +60,8 @@ from abonent.identity.models import User
 from abonent.metering.models import Meter, Reading
 
 CHUNK_ACCOUNTS = 10_000
+# The tariff category of each customer kind (billing.services.tariffs.category_for, without a model per row).
+_CATEGORIES = {kind: category_for(Customer(kind=kind)) for kind in Customer.Kind.values}
 _IN_BATCH = 900  # ids per IN (...) list: under SQLite's variable limit on every build
 
 LEDGER_SPEC = table_spec(
@@ -227,29 +230,43 @@ def _record_failure(chunk_id: int, exc: Exception) -> None:
 
 def _charge(chunk: ChargeRunChunk) -> ChunkOutcome:
     run = chunk.run
-    period = BillingPeriod.from_date(run.period)
-    facts = ChunkFacts.read(
-        branch_id=run.branch_id, period=period, first=chunk.first_account_id, last=chunk.last_account_id
+    charges, outcome = charge_accounts(
+        branch=run.branch,
+        period=BillingPeriod.from_date(run.period),
+        first=chunk.first_account_id,
+        last=chunk.last_account_id,
+        run_id=run.pk,
     )
-    charges = [
-        charge_account(account=account, period=period, services=facts.services, book=facts.book)
-        for account in facts.accounts
-    ]
-    calendar = due_calendar(organisation=run.branch.organisation)
-    entries = insert_rows(LEDGER_SPEC, _ledger_rows(charges, period))
-    totals = _ledger_totals(chunk.first_account_id, chunk.last_account_id, period)
-    bills = insert_rows(BILL_SPEC, _bill_rows(charges, facts.numbers, totals, period, calendar, run.pk))
     ChargeRun.objects.filter(pk=run.pk).update(
         accounts_done=F("accounts_done") + chunk.accounts,
         chunks_done=F("chunks_done") + 1,
-        bills=F("bills") + bills,
+        bills=F("bills") + outcome.bills,
         charged=F("charged") + sum((c.charged for c in charges), ZERO),
         recalculated=F("recalculated") + sum((c.recalculated for c in charges), ZERO),
         benefits=F("benefits") + sum((c.benefits for c in charges), ZERO),
         by_average=F("by_average") + sum(c.by_average for c in charges),
         by_norm=F("by_norm") + sum(c.by_norm for c in charges),
     )
-    return ChunkOutcome(accounts=len(charges), bills=bills, entries=entries)
+    return outcome
+
+
+def charge_accounts(
+    *, branch: Branch, period: BillingPeriod, first: int, last: int, run_id: int | None = None
+) -> tuple[list[AccountCharge], ChunkOutcome]:
+    """Charge the branch's accounts with ids first..last not yet billed for the period, and bill them.
+
+    Call inside a transaction: the entries and the bills are written together or not at all.
+    """
+    facts = ChunkFacts.read(branch_id=branch.pk, period=period, first=first, last=last)
+    charges = [
+        charge_account(account=account, period=period, services=facts.services, book=facts.book)
+        for account in facts.accounts
+    ]
+    calendar = due_calendar(organisation=branch.organisation)
+    entries = insert_rows(LEDGER_SPEC, _ledger_rows(charges, period))
+    totals = _ledger_totals(first, last, period)
+    bills = insert_rows(BILL_SPEC, _bill_rows(charges, facts.numbers, totals, period, calendar, run_id))
+    return charges, ChunkOutcome(accounts=len(charges), bills=bills, entries=entries)
 
 
 # --- reading the facts of a chunk ---------------------------------------------------------------------
@@ -292,7 +309,7 @@ class ChunkFacts:
         accounts = [
             AccountFacts(
                 id=pk,
-                category=category_for(Customer(kind=kind)),
+                category=_CATEGORIES.get(kind, CustomerCategory.BUSINESS),
                 region=region,
                 residents=residents or 0,
                 area=area,
@@ -362,8 +379,13 @@ def _meters(first: int, last: int, period: BillingPeriod, wanted: set[int]) -> d
         period__in=[period.start, period.previous().start],
     )
     _collect(readings, recent)
-    # A meter without both readings needs its history: the average, or the start of a gap.
-    thin = [m[0] for m in meters if len(readings.get(m[0], {})) < 2]
+    # A meter without both readings (or whose readings stop counting: failed, past its verification)
+    # needs its history: for the average, or for the start of a gap.
+    thin = [
+        m[0]
+        for m in meters
+        if len(readings.get(m[0], {})) < 2 or m[8] < period.end or m[6] != Meter.Status.ACTIVE
+    ]
     oldest = period.shift(-13).start
     for batch in _batches(thin):
         history = Reading.objects.filter(

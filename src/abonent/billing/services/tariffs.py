@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import Protocol
 
 from django.utils.translation import gettext
 
@@ -19,6 +21,19 @@ from abonent.customers.models import Customer
 
 VOLUME_STEP = Decimal("0.001")
 _ZONES = (Zone.T1, Zone.T2, Zone.T3)
+# Read once: an enum's `values` is rebuilt on every access, and the charge run asks millions of times.
+_ZONE_VALUES = frozenset(Zone.values)
+
+
+class NormLike(Protocol):
+    """What `norm_volume` reads of a norm: a ConsumptionNorm row, or its terms held in memory."""
+
+    @property
+    def basis(self) -> str: ...
+    @property
+    def value(self) -> Decimal: ...
+    @property
+    def raising_factor(self) -> Decimal: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,7 +120,7 @@ def compute_charge(
 
 def norm_volume(
     *,
-    norm: ConsumptionNorm,
+    norm: NormLike,
     residents: int = 0,
     area: Decimal | None = None,
     days: int | None = None,
@@ -132,7 +147,7 @@ def _clean_consumption(consumption_by_zone: Mapping[str, Decimal]) -> dict[str, 
     """Return the consumption per zone as Decimals, refusing floats, negatives and unknown zones."""
     cleaned: dict[str, Decimal] = {}
     for zone, volume in consumption_by_zone.items():
-        if zone not in Zone.values:
+        if zone not in _ZONE_VALUES:
             raise InvalidConsumption(gettext("Unknown tariff zone: %(zone)s") % {"zone": zone})
         if isinstance(volume, float) or not isinstance(volume, Decimal | int):
             raise InvalidConsumption(
@@ -208,21 +223,32 @@ def _month_share(*, days: int | None, period_days: int | None) -> Decimal:
 
 def check_terms(terms: TariffTerms) -> None:
     """Refuse a tariff whose prices do not fit its kind, naming what is wrong."""
+    if not _terms_fit(terms):
+        raise InvalidTariff(_terms_problem(terms))
+
+
+@lru_cache(maxsize=1024)
+def _terms_fit(terms: TariffTerms) -> bool:
+    """Tell whether the prices fit the kind (cached: a charge run asks about few tariffs, many times)."""
     zones = [rate.zone for rate in terms.rates]
     bounds = [rate.block_up_to for rate in terms.rates]
     if terms.kind == Tariff.Kind.SINGLE:
-        ok = zones == [Zone.SINGLE] and bounds == [None]
-        problem = gettext("A single-rate tariff has exactly one price, for zone T, without a block.")
-    elif terms.kind == Tariff.Kind.ZONED:
+        return zones == [Zone.SINGLE] and bounds == [None]
+    if terms.kind == Tariff.Kind.ZONED:
         ok = len(zones) >= 2 and len(set(zones)) == len(zones) and set(zones) <= set(_ZONES)
-        ok = ok and all(bound is None for bound in bounds)
-        problem = gettext("A zoned tariff has one price for each of two or three zones T1, T2, T3.")
-    elif terms.kind == Tariff.Kind.BLOCK:
+        return ok and all(bound is None for bound in bounds)
+    if terms.kind == Tariff.Kind.BLOCK:
         finite = [bound for bound in bounds if bound is not None]
         ok = len(bounds) >= 2 and set(zones) == {Zone.SINGLE} and bounds[-1] is None
-        ok = ok and len(finite) == len(bounds) - 1 and finite == sorted(set(finite))
-        problem = gettext("A block tariff has rising block bounds and an open last block, all in zone T.")
-    else:
-        ok, problem = False, gettext("Unknown tariff kind: %(kind)s") % {"kind": terms.kind}
-    if not ok:
-        raise InvalidTariff(problem)
+        return ok and len(finite) == len(bounds) - 1 and finite == sorted(set(finite))
+    return False
+
+
+def _terms_problem(terms: TariffTerms) -> str:
+    if terms.kind == Tariff.Kind.SINGLE:
+        return gettext("A single-rate tariff has exactly one price, for zone T, without a block.")
+    if terms.kind == Tariff.Kind.ZONED:
+        return gettext("A zoned tariff has one price for each of two or three zones T1, T2, T3.")
+    if terms.kind == Tariff.Kind.BLOCK:
+        return gettext("A block tariff has rising block bounds and an open last block, all in zone T.")
+    return gettext("Unknown tariff kind: %(kind)s") % {"kind": terms.kind}
