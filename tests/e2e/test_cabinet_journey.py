@@ -200,6 +200,8 @@ def test_register_submit_readings_and_invite_a_tenant(live_server, page, open_pa
 
     # --- 3. The owner invites a tenant from the profile's "access" page ----------------------------
     page.get_by_role("link", name="Профиль").click()
+    page.wait_for_load_state()
+    check_page(page, "journey-profile")
     page.get_by_role("link", name="Доступ к лицевым счетам").click()
     page.get_by_role("link", name="Кто имеет доступ · пригласить").click()
     assert page.url == f"{base}/cabinet/access/{account.pk}/"
