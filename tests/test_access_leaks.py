@@ -16,7 +16,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from abonent.documents.models import DocumentTemplate
 from abonent.metering.models import Meter
+from tests.documents import helpers as documents
 from tests.payments.helpers import payment_on
 from tests.factories import MeterFactory, StaffUserFactory
 
@@ -46,6 +48,11 @@ def victim_ids(account) -> VictimIds:  # type: ignore[no-untyped-def]
         "sandbox_id": lambda: "sbx_0123456789abcdef01234567",
         "token": lambda: "tampered-token",
         "gateway": lambda: "sandbox",
+        "document_id": lambda: documents.document_on(account).pk,
+        "attachment_id": lambda: documents.attachment_on(account).pk,
+        "template_id": lambda: DocumentTemplate.objects.values_list("pk", flat=True).first(),
+        "run_id": lambda: documents.run_on(account).pk,
+        "batch_id": lambda: documents.batch_on(account).pk,
     }
 
 

@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 
 from abonent.api.auth import session_or_token
 from abonent.api.errors import install_error_handlers
-from abonent.api.routers import accounts, identity, meta, metering
+from abonent.api.routers import accounts, documents, identity, meta, metering
 from abonent.api.routers import payments as payments_router
 
 api = NinjaAPI(
@@ -25,3 +25,4 @@ api.add_router("/v1/accounts", accounts.router)
 api.add_router("/v1/identity", identity.router)
 api.add_router("/v1/metering", metering.router)
 api.add_router("/v1/payments", payments_router.router)
+api.add_router("/v1/documents", documents.router)

@@ -1,0 +1,122 @@
+"""Attachments: type from the bytes, risky files refused with a reason, folders by rules, legacy import."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.core.management import call_command
+from django.utils import translation
+
+from abonent.documents.attachments import store_attachment
+from abonent.documents.errors import AttachmentRefused
+from abonent.documents.models import Attachment, ClientFolder, FolderCategory, FolderRule
+from tests.documents.helpers import MINIMAL_PDF
+
+pytestmark = pytest.mark.django_db
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    settings.DOCUMENT_UPLOAD_MAX_BYTES = 10_000
+
+
+def _office(name: str, *, macros: bool) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+        if macros:
+            archive.writestr("word/vbaProject.bin", b"\x00" * 10)
+    return buffer.getvalue()
+
+
+def _store(account, data: bytes, name: str, *, title="Скан", source="customer") -> Attachment:
+    return store_attachment(
+        customer=account.customer,
+        account=account,
+        title=title,
+        upload=io.BytesIO(data),
+        source=source,
+        name=name,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("setup.exe", b"MZ\x90\x00", "могут содержать программы"),
+        ("scan.pdf", b"MZ\x90\x00binary", "программа или скрипт"),
+        ("page.pdf", b"<!DOCTYPE html><html><script>alert(1)</script>", "со скриптами"),
+        ("image.svg", b"<svg onload='x()'/>", "могут содержать программы"),
+        ("report.docx", _office("report.docx", macros=True), "с макросами"),
+        ("photo.pdf", PNG, "не соответствует его имени"),
+        ("notes.txt", b"hello", "не принимаются"),
+        ("big.pdf", MINIMAL_PDF + b"0" * 20_000, "Файл больше"),
+        ("empty.pdf", b"", "пустой"),
+    ],
+)
+def test_risky_or_wrong_files_are_refused_with_the_reason(account, name, data, reason) -> None:
+    with pytest.raises(AttachmentRefused) as refused:
+        _store(account, data, name)
+    assert reason in refused.value.message
+    assert not Attachment.objects.exists()
+
+
+def test_the_english_message_is_translated_too(account) -> None:
+    with translation.override("en"), pytest.raises(AttachmentRefused) as refused:
+        _store(account, b"MZ", "tool.exe")
+    assert refused.value.message == "Files of type .exe can carry programs or scripts and are not accepted."
+
+
+def test_accepted_files_go_to_the_folder_the_rules_choose(account) -> None:
+    scan = _store(account, MINIMAL_PDF, "scan.pdf", title="Договор энергоснабжения")
+    photo = _store(account, PNG, "meter.png", title="Фото прибора учёта")
+    document = _store(
+        account, _office("letter.docx", macros=False), "letter.docx", title="Письмо", source="staff"
+    )
+
+    assert (scan.content_type, scan.folder.category) == ("application/pdf", FolderCategory.CONTRACTS)
+    assert (photo.content_type, photo.folder.category) == ("image/png", FolderCategory.APPLICATIONS)
+    assert document.folder.category == FolderCategory.LETTERS
+    assert set(
+        ClientFolder.objects.filter(customer=account.customer).values_list("category", flat=True)
+    ) == set(FolderCategory.values)
+    assert scan.file.read() == MINIMAL_PDF
+
+    FolderRule.objects.create(priority=1, attachment_source="customer", folder=FolderCategory.ANSWERS)
+    assert _store(account, PNG, "again.png").folder.category == FolderCategory.ANSWERS
+
+
+def test_import_binds_by_account_or_inn_and_reports_the_rest(account, tmp_path, capsys) -> None:
+    (tmp_path / "a.pdf").write_bytes(MINIMAL_PDF)
+    (tmp_path / "b.pdf").write_bytes(MINIMAL_PDF)
+    (tmp_path / "virus.exe").write_bytes(b"MZ")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        "file,title,account,inn\n"
+        f"a.pdf,Договор 2019,{account.number},\n"
+        f"b.pdf,Ответ 2020,,{account.customer.inn}\n"
+        "a.pdf,Чужой,0000000000,\n"
+        "missing.pdf,Нет файла,,\n"
+        f"virus.exe,Вирус,{account.number},\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "report.csv"
+    call_command("import_documents", str(manifest), "--report", str(report))
+
+    assert "imported: 2, not bound: 3" in capsys.readouterr().out
+    assert Attachment.objects.filter(customer=account.customer, source="legacy").count() == 2
+    problems = report.read_text(encoding="utf-8")
+    assert "4,a.pdf,Лицевого счёта 0000000000 нет." in problems
+    assert "ни номера лицевого счёта, ни ИНН" in problems
+    assert "6,virus.exe" in problems
