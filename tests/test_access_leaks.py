@@ -48,6 +48,7 @@ def victim_ids(account) -> VictimIds:  # type: ignore[no-untyped-def]
         "sandbox_id": lambda: "sbx_0123456789abcdef01234567",
         "token": lambda: "tampered-token",
         "gateway": lambda: "sandbox",
+        "report_id": lambda: 1,  # reconciliation reports name no account; staff with the right only
         "document_id": lambda: documents.document_on(account).pk,
         "attachment_id": lambda: documents.attachment_on(account).pk,
         "template_id": lambda: DocumentTemplate.objects.values_list("pk", flat=True).first(),

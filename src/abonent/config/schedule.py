@@ -15,4 +15,16 @@ SCHEDULE: list[ScheduledJob] = [
         task="abonent.core.tasks.prune_scheduled_runs_task",
         description="Forget scheduler bookkeeping older than 30 days.",
     ),
+    ScheduledJob(
+        name="payments.autopay",
+        cron="0 9 * * *",
+        task="abonent.payments.tasks.run_autopay_task",
+        description="Send autopay notices due today and charge saved cards on the bill date.",
+    ),
+    ScheduledJob(
+        name="payments.reconcile",
+        cron="30 2 * * *",
+        task="abonent.payments.tasks.reconcile_yesterday_task",
+        description="Reconcile yesterday's payments with each gateway's list.",
+    ),
 ]

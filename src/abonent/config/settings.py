@@ -336,6 +336,8 @@ YOOKASSA_SHOP_ID = env_str("YOOKASSA_SHOP_ID", "")
 YOOKASSA_SECRET_KEY = env_str("YOOKASSA_SECRET_KEY", "")
 YOOKASSA_API_URL = env_str("YOOKASSA_API_URL", "https://api.yookassa.ru/v3")
 YOOKASSA_TRUSTED_NETWORKS = env_list("YOOKASSA_TRUSTED_NETWORKS", [])
+# The gateways whose payments the daily reconciliation checks.
+PAYMENTS_RECONCILED_GATEWAYS = env_list("PAYMENTS_RECONCILED_GATEWAYS", ["sandbox"])
 
 # --- Documents -----------------------------------------------------------------------------------
 # Typst finds fonts only here (Cyrillic: DejaVu of Debian's fonts-dejavu-core): renders match everywhere.

@@ -6,6 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 from abonent.api.urls import api
 from abonent.core import views as core_views
 from abonent.portal.views import auth as auth_views
+from abonent.portal import payments_urls
 from abonent.portal.views import home as home_views
 
 urlpatterns = [
@@ -20,6 +21,9 @@ urlpatterns = [
     path("console/metering/", include(("abonent.console.metering_urls", "console_metering"))),
     path("console/documents/", include(("abonent.console.documents_urls", "console_documents"))),
     path("payments/sandbox/", include("abonent.payments.urls")),
+    path("cabinet/payments/", include(("abonent.portal.payments_urls", "payments"))),
+    path("pay/", include((payments_urls.public_urlpatterns, "paylink"))),
+    path("console/payments/", include(("abonent.console.payments_urls", "console_payments"))),
     path("console/", include("abonent.console.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
