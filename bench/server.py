@@ -27,11 +27,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, *, workers: int = 2, threads: int = 8) -> Iterator[str]:
-    """Start granian on a free loopback port for the database and yield its base URL."""
+def running_server(
+    database_url: str, *, workers: int = 2, threads: int = 8, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Start granian on a free loopback port for the database and yield its base URL.
+
+    The cache is Redis (BENCH_REDIS_URL, flushed first) as in production, unless BENCH_REDIS_URL is empty.
+    """
     port = free_port()
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
     env = {
         **os.environ,
+        **({"REDIS_URL": redis_url} if redis_url else {}),
+        **(extra_env or {}),
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "abonent.config.settings",
         "ALLOWED_HOSTS": "127.0.0.1",
