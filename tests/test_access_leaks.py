@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from abonent.documents.models import DocumentTemplate
 from abonent.metering.models import Meter
 from tests.documents import helpers as documents
+from tests.integration import helpers as integration
 from tests.payments.helpers import payment_on
 from tests.factories import MeterFactory, StaffUserFactory
 
@@ -54,6 +55,10 @@ def victim_ids(account) -> VictimIds:  # type: ignore[no-untyped-def]
         "template_id": lambda: DocumentTemplate.objects.values_list("pk", flat=True).first(),
         "run_id": lambda: documents.run_on(account).pk,
         "batch_id": lambda: documents.batch_on(account).pk,
+        "import_run_id": lambda: integration.run_on(account).pk,
+        "quarantined_id": lambda: integration.quarantined_on(account).pk,
+        "duplicate_id": lambda: integration.duplicate_on(account).pk,
+        "merge_id": lambda: integration.merge_on(account).pk,
     }
 
 

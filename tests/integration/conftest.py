@@ -57,7 +57,9 @@ def imported() -> Callable[..., ImportRun]:
 
     def run(profile: ImportProfile, path: Path, **options: object) -> ImportRun:
         with transaction.atomic():
-            started = start_import(profile=profile, path=path, channel=ImportRun.Channel.COMMAND)
+            started = start_import(
+                profile=profile, path=path, channel=ImportRun.Channel.COMMAND, enqueue=False
+            )
         return run_import(run_id=started.pk, **options)
 
     return run

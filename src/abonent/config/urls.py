@@ -19,6 +19,7 @@ urlpatterns = [
     path("cabinet/documents/", include(("abonent.portal.documents_urls", "documents"))),
     path("console/identity/", include(("abonent.console.identity_urls", "console_identity"))),
     path("console/metering/", include(("abonent.console.metering_urls", "console_metering"))),
+    path("console/integration/", include(("abonent.console.integration_urls", "console_integration"))),
     path("console/documents/", include(("abonent.console.documents_urls", "console_documents"))),
     path("payments/sandbox/", include("abonent.payments.urls")),
     path("cabinet/payments/", include(("abonent.portal.payments_urls", "payments"))),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from abonent.customers.models import Account
+from abonent.customers.models import Account, CustomerMerge, DuplicateCandidate
 
 
 def account_cards(*, accounts: QuerySet[Account]) -> QuerySet[Account]:
@@ -37,3 +37,22 @@ def account_detail(*, account_id: int) -> Account:
         .prefetch_related("customer__contacts", "meters", "account_services__service")
         .get()
     )
+
+
+def duplicate_queue() -> QuerySet[DuplicateCandidate]:
+    """Return the likely duplicates waiting for review, most likely first, with both customers loaded."""
+    return (
+        DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN)
+        .select_related("customer", "duplicate_of")
+        .prefetch_related(
+            "customer__contacts", "duplicate_of__contacts", "customer__accounts", "duplicate_of__accounts"
+        )
+        .order_by("-score", "id")
+    )
+
+
+def merge_history(*, limit: int = 20) -> QuerySet[CustomerMerge]:
+    """Return the latest merges, newest first, with both customers."""
+    return CustomerMerge.objects.select_related("survivor", "merged", "merged_by").order_by("-merged_at")[
+        :limit
+    ]

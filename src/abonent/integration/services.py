@@ -61,9 +61,18 @@ def imports_dir() -> Path:
 
 # --- starting a run ---------------------------------------------------------------------------------
 def start_import(
-    *, profile: ImportProfile, path: Path, channel: str, created_by: Any = None, original_name: str = ""
+    *,
+    profile: ImportProfile,
+    path: Path,
+    channel: str,
+    created_by: Any = None,
+    original_name: str = "",
+    enqueue: bool = True,
 ) -> ImportRun:
-    """Keep a copy of the file, create its run and queue it (after commit) for the worker."""
+    """Keep a copy of the file, create its run and queue it (after commit) for the worker.
+
+    `enqueue=False` leaves the run to the caller (the command line runs it in its own process).
+    """
     if profile.kind not in _SUPPORTED:
         raise UnsupportedKind()
     digest = _sha256(path)
@@ -80,9 +89,10 @@ def start_import(
         file_sha256=digest,
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
     )
-    from abonent.integration.tasks import run_import_task
+    if enqueue:
+        from abonent.integration.tasks import run_import_task
 
-    transaction.on_commit(lambda: run_import_task.enqueue(run.pk))
+        transaction.on_commit(lambda: run_import_task.enqueue(run.pk))
     return run
 
 

@@ -256,7 +256,7 @@ class CustomerAccountApplier:
         out = []
         for pk, shared in found.items():
             other = people.get(pk)
-            if other is None:
+            if other is None or pk > customer_id:  # a pair is queued once: the newer customer to the older
                 continue
             score = fuzz.token_sort_ratio(ours, _full_name(other)) * 0.7
             score += 20 * bool(shared & {"name", "block"}) + 15 * ("phone" in shared)

@@ -38,6 +38,7 @@ class Command(BaseCommand):
                     profile=ImportProfile.objects.get(pk=profile),
                     path=file,
                     channel=ImportRun.Channel.COMMAND,
+                    enqueue=False,
                 )
             run_id = run.pk
             self.stdout.write(f"run {run_id}", ending="\n")
