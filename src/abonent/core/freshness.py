@@ -5,10 +5,11 @@ of that call `touch_customers` (or `touch_users` for what belongs to one login, 
 bulk runs that change many customers at once (a charge run, an import, the demo) call `touch_everything`.
 A page cached under a key that includes `stamp(...)` is then never served after such a change.
 
-A generation is a random token, not a counter or a clock reading: setting it needs no atomic increment
-across processes and no trustworthy clock. A generation missing from the cache (never touched, evicted,
-the cache restarted) starts as a new token, so no page cached before can match it again. Changes made
-around the services (the admin, raw SQL) are covered by the short lifetime of cached pages.
+A generation is a random token, not a counter or a clock reading: it needs no atomic increment across
+processes and no trustworthy clock. A change does not write a new token, it deletes the old one; the next
+page view starts a new token (`stamp`), so no page cached before can match again, and only customers whose
+pages are viewed hold a key at all (a charge run touching a million customers leaves nothing behind).
+Changes made around the services (the admin, raw SQL) are covered by the short lifetime of cached pages.
 """
 
 from __future__ import annotations
@@ -31,29 +32,29 @@ def _user_key(user_id: int) -> str:
     return f"fresh:u:{user_id}"
 
 
-def _set_after_commit(keys: list[str]) -> None:
+def _forget_after_commit(keys: list[str]) -> None:
     # After commit: a page rendered before the change is visible to others must not be cached under the
-    # new generation. (Outside a transaction on_commit runs at once.)
-    transaction.on_commit(lambda: cache.set_many(dict.fromkeys(keys, secrets.token_hex(8)), timeout=FOREVER))
+    # generation that follows it. (Outside a transaction on_commit runs at once.)
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def touch_customers(customer_ids: Iterable[int]) -> None:
     """Mark what the customers' pages show as changed."""
     keys = [_customer_key(customer_id) for customer_id in set(customer_ids) if customer_id]
     if keys:
-        _set_after_commit(keys)
+        _forget_after_commit(keys)
 
 
 def touch_users(user_ids: Iterable[int]) -> None:
     """Mark what the logins' own pages show (their accounts and roles) as changed."""
     keys = [_user_key(user_id) for user_id in set(user_ids) if user_id]
     if keys:
-        _set_after_commit(keys)
+        _forget_after_commit(keys)
 
 
 def touch_everything() -> None:
     """Mark every customer's pages as changed: for bulk changes that would touch too many one by one."""
-    _set_after_commit([EVERYTHING])
+    _forget_after_commit([EVERYTHING])
 
 
 def stamp(*, customer_ids: Iterable[int] = (), user_ids: Iterable[int] = ()) -> str:
