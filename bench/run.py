@@ -116,10 +116,19 @@ def bench_readings() -> dict[str, dict[str, object]]:
     return measure(demo_database_url("postgres"))
 
 
+
+def bench_documents() -> dict[str, dict[str, object]]:
+    """Archive size, retrieval+render latency, composition rate and the WeasyPrint ratio (own database)."""
+    from bench.documents import bench_documents as measure
+
+    return measure()
+
+
 GROUPS = {
     "demo": bench_demo,
     "dashboard": bench_dashboard,
     "readings": bench_readings,
+    "documents": bench_documents,
 }
 
 

@@ -1,0 +1,213 @@
+"""Documents figures: archive bytes per bill, retrieval+render latency, composition rate, WeasyPrint ratio.
+
+Runs on its own SQLite database: a small demo utility (for real customers and accounts to bind to),
+then BENCH_ACCOUNTS archived bills (1,000,000 by default) generated with varied realistic content
+(documents.samples.random_bill) and archived in bulk by 2 processes. What "compose" counts: building
+the canonical JSON, zstd with the bill dictionary, SHA-256 and the INSERT — the PDF is rendered on
+retrieval (the architecture's point); billing's own `bill_document_data` query cost is not included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from bench.common import ACCOUNTS, PYTHON, ROOT, figure, fresh_sqlite, manage
+
+CHUNK = 5000
+PROCESSES = 2
+
+
+def bench_documents() -> dict[str, dict[str, object]]:
+    url = fresh_sqlite("documents.sqlite3")
+    manage("migrate", "--noinput", database_url=url)
+    manage("demo", "--accounts", "2000", database_url=url)
+    import subprocess
+
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "abonent.config.settings"}
+    out = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "documents.py"), "measure", str(ACCOUNTS)],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    print(out.stderr[-2000:], flush=True)
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    return {
+        "archive_bytes_per_bill": figure(
+            found["bytes_per_bill"],
+            "B",
+            200.0,
+            f"mean zstd+dictionary data per bill over {found['bills']:,} archived varied bills (SQLite); the "
+            f"PDF of the same bill is {found['pdf_bytes']:,} B; the reference archive keeps ~1 KB; "
+            f"row with keys and hash ≈ {found['bytes_per_bill'] + 90:.0f} B; baseline = the 200 B goal",
+        ),
+        "bill_render_p95_ms": figure(
+            found["render_p95_ms"],
+            "ms",
+            20.0,
+            f"row + decompress + SHA-256 + Typst PDF with QR, {found['render_samples']} random "
+            f"bills, p50 {found['render_p50_ms']:.1f} ms; reference ~100 ms; baseline = goal",
+        ),
+        "bill_compose_per_s": figure(
+            found["compose_per_s"],
+            "bills/s",
+            300.0,
+            f"archive (canonical JSON + zstd dictionary + SHA-256 + INSERT) in {PROCESSES} processes; PDF "
+            f"rendered on retrieval, not at composition (rendering alone: {found['render_per_s']:.0f}/s per "
+            "core); billing's bill_document_data not included; baseline = the 300/s goal",
+        ),
+        "weasyprint_ratio": figure(
+            found["weasyprint_ratio"],
+            "×",
+            5.0,
+            f"WeasyPrint {found['weasyprint_ms']:.0f} ms vs Typst {found['typst_ms']:.1f} ms, same bill "
+            "from equivalent HTML (median of 20); baseline = the 5× goal",
+        ),
+    }
+
+
+# --- inside Django --------------------------------------------------------------------------------
+
+
+def _setup() -> None:
+    import django
+
+    django.setup()
+
+
+def _rows(args: tuple[int, int, list[tuple[int, int, str]], int, int, bytes]) -> list[tuple]:
+    """Build archive rows (as tuples) for bills start..stop in a worker process."""
+    import random
+
+    from abonent.documents import codec, samples
+
+    start, stop, accounts, _template_id, _dictionary_id, dictionary = args
+    key = codec.dictionary_key(dictionary)
+    rows = []
+    for index in range(start, stop):
+        rng = random.Random(index)
+        account_id, customer_id, number = accounts[index % len(accounts)]
+        payer = {"name": "", "account_number": number, "address": "", "kind": "individual"}
+        payer.update({k: v for k, v in samples._random_payer(rng).items() if k in ("name", "address")})
+        period = f"2026-{1 + index % 12:02d}"
+        raw = codec.canonical_json(samples.random_bill(rng, payer=payer, period=period))
+        blob = codec.compress(raw, key=key, dictionary=dictionary)
+        rows.append((customer_id, account_id, f"{period}-01", blob, codec.sha256(raw)))
+    return rows
+
+
+def measure(total: int) -> dict[str, float]:
+    _setup()
+    import random
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from abonent.customers.models import Account
+    from abonent.documents import rendering, samples
+    from abonent.documents.models import ArchivedDocument, DocumentKind
+    from abonent.documents.selectors import current_dictionary, published_template, render_document
+    from abonent.documents.services import train_dictionary
+
+    train_dictionary(kind=DocumentKind.BILL)
+    dictionary = current_dictionary(kind=DocumentKind.BILL)
+    template = published_template(kind=DocumentKind.BILL)
+    accounts = list(Account.objects.values_list("id", "customer_id", "number"))
+    now = timezone.now().isoformat()
+    started = time.perf_counter()
+    jobs = [
+        (s, min(s + CHUNK, total), accounts, template.pk, dictionary.id, dictionary.data)  # type: ignore[union-attr]
+        for s in range(0, total, CHUNK)
+    ]
+    connection.close()
+    with Pool(PROCESSES, initializer=_setup) as pool:
+        for done, rows in enumerate(pool.imap(_rows, jobs), start=1):
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO documents_archiveddocument (kind, customer_id, account_id, period, template_id,"
+                    " dictionary_id, data, sha256, created_at) VALUES (1, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    [(c, a, p, template.pk, dictionary.id, d, h, now) for c, a, p, d, h in rows],  # type: ignore[union-attr]
+                )
+            print(f"archived {min(done * CHUNK, total):,} / {total:,}", file=sys.stderr, flush=True)
+    compose_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*), AVG(LENGTH(data)), MAX(id) FROM documents_archiveddocument")
+        bills, mean_bytes, max_id = cursor.fetchone()
+    render_ms = []
+    rng = random.Random(1)
+    for _ in range(300):
+        document = ArchivedDocument.objects.filter(pk__gte=rng.randint(1, max_id)).order_by("pk").first()
+        tick = time.perf_counter()
+        render_document(document=document)
+        render_ms.append((time.perf_counter() - tick) * 1000)
+    render_ms.sort()
+    bill = samples.sample_bill()
+    pdf = rendering.render_pdf(source=template.source, data=bill)
+    typst_ms, weasy_ms = _typst_vs_weasyprint(template.source, bill)
+    return {
+        "bills": bills,
+        "bytes_per_bill": mean_bytes,
+        "pdf_bytes": len(pdf),
+        "compose_per_s": total / compose_seconds,
+        "render_samples": len(render_ms),
+        "render_p50_ms": render_ms[len(render_ms) // 2],
+        "render_p95_ms": render_ms[int(len(render_ms) * 0.95)],
+        "render_per_s": 1000 / statistics.fmean(render_ms),
+        "typst_ms": typst_ms,
+        "weasyprint_ms": weasy_ms,
+        "weasyprint_ratio": weasy_ms / typst_ms,
+    }
+
+
+HTML = """<html><head><style>@page{size:A4;margin:1.2cm} body{font-family:'DejaVu Sans';font-size:7.5pt}
+table{border-collapse:collapse;width:100%} td,th{border:.4pt solid #888;padding:3pt} .r{text-align:right}</style></head>
+<body><h1>Единый платёжный документ № {{ d.number }}</h1><p>за {{ d.period }} · оплатить до {{ d.due_date }}</p>
+<table><tr><td>Плательщик</td><td>{{ d.payer.name }}</td></tr><tr><td>Лицевой счёт</td><td>{{ d.payer.account_number }}</td></tr>
+<tr><td>Адрес</td><td>{{ d.payer.address }}</td></tr><tr><td>Исполнитель</td><td>{{ d.supplier.name }}, ИНН {{ d.supplier.inn }}</td></tr></table>
+<img src="data:image/svg+xml;base64,{{ qr }}" style="width:3.4cm">
+<table><tr>{% for k, v in d.totals.items %}<th>{{ k }}</th>{% endfor %}</tr><tr>{% for k, v in d.totals.items %}<td class="r">{{ v }}</td>{% endfor %}</tr></table>
+<table><tr><th>Услуга</th><th>Ед.</th><th>Зона</th><th>Объём</th><th>Тариф</th><th>Начислено</th><th>Перерасчёт</th><th>Льготы</th><th>Итого</th></tr>
+{% for l in d.lines %}<tr><td>{{ l.service }}</td><td>{{ l.unit }}</td><td>{{ l.zone }}</td><td class="r">{{ l.volume }}</td><td class="r">{{ l.tariff }}</td>
+<td class="r">{{ l.charged }}</td><td class="r">{{ l.recalculated }}</td><td class="r">{{ l.benefits }}</td><td class="r">{{ l.total }}</td></tr>{% endfor %}</table>
+<table><tr><th>Счётчик</th><th>Зона</th><th>Предыдущие</th><th>Текущие</th><th>Расход</th></tr>{% for r in d.readings %}<tr><td>{{ r.meter }}</td>
+<td>{{ r.zone }}</td><td>{{ r.previous }}</td><td>{{ r.current }}</td><td>{{ r.volume }}</td></tr>{% endfor %}</table>
+{% for n in d.notices %}<p>{{ n }}</p>{% endfor %}</body></html>"""  # noqa: E501
+
+
+def _typst_vs_weasyprint(source: str, bill: dict) -> tuple[float, float]:
+    import base64
+
+    import weasyprint
+    from django.template import Context, Template
+
+    from abonent.documents import rendering
+
+    qr = base64.b64encode(rendering.qr_svg(bill["qr_payload"]).encode()).decode()
+    html = Template(HTML).render(Context({"d": bill, "qr": qr}))
+
+    def timed(fn) -> float:  # type: ignore[no-untyped-def]
+        fn()
+        runs = []
+        for _ in range(20):
+            tick = time.perf_counter()
+            fn()
+            runs.append((time.perf_counter() - tick) * 1000)
+        return statistics.median(runs)
+
+    typst_ms = timed(lambda: rendering.render_pdf(source=source, data=bill))
+    weasy_ms = timed(lambda: weasyprint.HTML(string=html).write_pdf())
+    return typst_ms, weasy_ms
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "measure":
+        print(json.dumps(measure(int(sys.argv[2]))))
+    else:
+        print(json.dumps(bench_documents(), indent=2, ensure_ascii=False))
