@@ -120,6 +120,7 @@ def measure(total: int) -> dict[str, float]:
     dictionary = current_dictionary(kind=DocumentKind.BILL)
     template = published_template(kind=DocumentKind.BILL)
     accounts = list(Account.objects.values_list("id", "customer_id", "number"))
+    dictionary_id = dictionary.id if dictionary else None
     now = timezone.now().isoformat()
     started = time.perf_counter()
     jobs = [
@@ -133,7 +134,7 @@ def measure(total: int) -> dict[str, float]:
                 cursor.executemany(
                     "INSERT INTO documents_archiveddocument (kind, customer_id, account_id, period, template_id,"
                     " dictionary_id, data, sha256, created_at) VALUES (1, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    [(c, a, p, template.pk, dictionary.id, d, h, now) for c, a, p, d, h in rows],  # type: ignore[union-attr]
+                    [(c, a, p, template.pk, dictionary_id, d, h, now) for c, a, p, d, h in rows],
                 )
             print(f"archived {min(done * CHUNK, total):,} / {total:,}", file=sys.stderr, flush=True)
     compose_seconds = time.perf_counter() - started
