@@ -132,8 +132,9 @@ def measure(total: int) -> dict[str, float]:
         for done, rows in enumerate(pool.imap(_rows, jobs), start=1):
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    "INSERT INTO documents_archiveddocument (kind, customer_id, account_id, period, template_id,"
-                    " dictionary_id, data, sha256, created_at) VALUES (1, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    "INSERT INTO documents_archiveddocument (kind, customer_id, account_id, period,"
+                    " template_id, dictionary_id, data, sha256, created_at)"
+                    " VALUES (1, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [(c, a, p, template.pk, dictionary_id, d, h, now) for c, a, p, d, h in rows],
                 )
             print(f"archived {min(done * CHUNK, total):,} / {total:,}", file=sys.stderr, flush=True)
