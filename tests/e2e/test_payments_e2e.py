@@ -25,8 +25,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def bill(settings, account):  # type: ignore[no-untyped-def]
     """A debt of 2 345,67 ₽ on the customer's account; the sandbox answers at once, twice, newest first."""
     settings.PAYMENTS_SANDBOX = {
-        "secret": "e2e-secret", "delay_seconds": "0", "copies": 2, "out_of_order": True, "timeout_seconds": "0",
-    }  # fmt: skip
+        "secret": "e2e-secret",
+        "delay_seconds": "0",
+        "copies": 2,
+        "out_of_order": True,
+        "timeout_seconds": "0",
+    }
     service = ServiceFactory(code="electricity", name="Электроснабжение")
     AccountServiceFactory(account=account, service=service, started_on=account.opened_on)
     post_entry(
