@@ -100,6 +100,17 @@ def test_the_last_owner_is_told_why_they_cannot_leave(client_for, customer: User
     assert "Нельзя отозвать доступ у единственного собственника." in response.content.decode()
 
 
+def test_the_only_owner_is_not_offered_to_leave_but_a_tenant_is(
+    client_for, customer: User, tenant: User, account: Account
+) -> None:  # type: ignore[no-untyped-def]
+    own = AccountAccess.objects.get(user=customer)
+    page = client_for(customer).get(reverse("identity:access")).content.decode()
+    assert f"leave-{own.pk}" not in page
+    assert "единственный собственник" in page
+    tenants = AccountAccess.objects.get(user=tenant)
+    assert f"leave-{tenants.pk}" in client_for(tenant).get(reverse("identity:access")).content.decode()
+
+
 def test_a_tenant_cannot_manage_access(client_for, tenant: User, customer: User, account: Account) -> None:  # type: ignore[no-untyped-def]
     client = client_for(tenant)
     assert client.get(_page(account)).status_code == 403

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -130,10 +130,23 @@ def access_role(*, user: User, account: Account) -> str | None:
 
 
 def my_accesses(*, user: User) -> QuerySet[AccountAccess]:
-    """Return the user's grants in force with what the "my access" page shows."""
+    """Return the user's grants in force with what the "my access" page shows.
+
+    Each carries `sole_owner`: the login is the account's only owner, so it cannot leave (the page says
+    why instead of offering a button that can only fail).
+    """
+    today = timezone.localdate()
+    other_owners = AccountAccess.objects.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today),
+        account_id=OuterRef("account_id"),
+        role=AccountAccess.Role.OWNER,
+        revoked_at__isnull=True,
+        valid_from__lte=today,
+    ).exclude(pk=OuterRef("pk"))
     return (
         active_accesses(user=user)
         .select_related("account__customer", "account__premises__building__district")
+        .annotate(sole_owner=Q(role=AccountAccess.Role.OWNER) & ~Exists(other_owners))
         .order_by("account__number")
     )
 
