@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from abonent.documents.models import DocumentTemplate
 from abonent.metering.models import Meter
+from tests.billing import helpers as billing
 from tests.documents import helpers as documents
 from tests.integration import helpers as integration
 from tests.payments.helpers import payment_on
@@ -59,6 +60,7 @@ def victim_ids(account) -> VictimIds:  # type: ignore[no-untyped-def]
         "quarantined_id": lambda: integration.quarantined_on(account).pk,
         "duplicate_id": lambda: integration.duplicate_on(account).pk,
         "merge_id": lambda: integration.merge_on(account).pk,
+        "bill_id": lambda: billing.bill_on(account).pk,
     }
 
 

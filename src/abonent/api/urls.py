@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from abonent.api.auth import session_or_token
 from abonent.api.errors import install_error_handlers
 from abonent.api.routers import accounts, documents, identity, meta, metering
+from abonent.api.routers import billing as billing_router
 from abonent.api.routers import payments as payments_router
 
 api = NinjaAPI(
@@ -24,5 +25,6 @@ api.add_router("/v1/", meta.router)
 api.add_router("/v1/accounts", accounts.router)
 api.add_router("/v1/identity", identity.router)
 api.add_router("/v1/metering", metering.router)
+api.add_router("/v1/billing", billing_router.router)
 api.add_router("/v1/payments", payments_router.router)
 api.add_router("/v1/documents", documents.router)
