@@ -166,3 +166,10 @@ def test_the_overview_lists_roles_and_lets_a_tenant_leave(client_for, tenant: Us
     assert re.search(rf'name="access" value="{own.pk}"', body)
     client.post(reverse("identity:access_revoke", args=[account.pk]), {"access": own.pk})
     assert account.number not in client.get("/cabinet/").content.decode()
+
+
+def test_the_header_names_a_phone_login_by_its_phone_as_people_write_it(client_for, account: Account) -> None:  # type: ignore[no-untyped-def]
+    login = UserFactory(phone="+79120007001", email="", first_name="", last_name="", username="+79120007001")
+    AccountAccess.objects.create(user=login, account=account, role=AccountAccess.Role.VIEWER)
+    page = client_for(login).get(reverse("identity:access")).content.decode()
+    assert '<span class="header-user">+7 (912) 000-70-01</span>' in page

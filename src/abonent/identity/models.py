@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from abonent.core.normalize import format_phone
 from abonent.customers.models import Account
 
 
@@ -56,6 +57,10 @@ class User(AbstractUser):
     @property
     def is_customer(self) -> bool:
         return not self.is_staff
+
+    def get_display_name(self) -> str:
+        """Return how the header names the login to its owner: the name, else the phone as people write it."""
+        return self.get_full_name() or (format_phone(self.phone) if self.phone else "") or self.get_username()
 
 
 class AccountAccess(models.Model):
