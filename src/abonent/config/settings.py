@@ -107,6 +107,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Sessions stay in the database (the sessions list and "sign out everywhere" read them there), and
+    # every request reads its session from Redis instead of a database round trip.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # Files, not process memory: the web workers, the task worker and the scheduler must share throttle
     # counters and page generations (core.freshness), or one process would never see another's changes.
