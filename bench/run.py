@@ -124,11 +124,19 @@ def bench_documents() -> dict[str, dict[str, object]]:
     return measure()
 
 
+def bench_payments() -> dict[str, dict[str, object]]:
+    """Webhook processing throughput with duplicates and out-of-order notices (own databases)."""
+    from bench.payments import bench_webhooks
+
+    return bench_webhooks()
+
+
 GROUPS = {
     "demo": bench_demo,
     "dashboard": bench_dashboard,
     "readings": bench_readings,
     "documents": bench_documents,
+    "payments": bench_payments,
 }
 
 

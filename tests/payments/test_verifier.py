@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 def pay(account, amount: str) -> None:  # type: ignore[no-untyped-def]
     payment = start_payment(
-        lines=[LineRequest(account=account, amount=Decimal(amount))], origin=Payment.Origin.CABINET, return_url=""
+        lines=[LineRequest(account=account, amount=Decimal(amount))],
+        origin=Payment.Origin.CABINET,
+        return_url="",
     ).payment
     receive_webhook(gateway_name="sandbox", incoming=notification(payment, PaymentStatus.SUCCEEDED))
 

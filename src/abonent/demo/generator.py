@@ -12,6 +12,7 @@ from abonent.core.bulk import analyze_database, bulk_load_session, indexes_defer
 from abonent.customers.models import District, Service
 from abonent.demo import names
 from abonent.demo.billing import generate_billing
+from abonent.demo.payments import generate_payments
 from abonent.demo.personas import DemoLogin, create_personas
 from abonent.demo.population import POPULATION_MODELS, PopulationGenerator
 from abonent.demo.readings import generate_readings
@@ -45,6 +46,7 @@ def build_demo(*, accounts: int, seed: int = 2026, report: Callable[[str], None]
     with bulk_load_session():
         generate_readings(seed=seed, report=report)
         generate_billing(seed=seed, report=report)
+        generate_payments(report=report)
     analyze_database()
     return DemoSummary(accounts=accounts, seconds=time.monotonic() - started, logins=logins)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -98,7 +99,7 @@ def autopay_of(*, account: Account) -> AutopaySetting | None:
     return AutopaySetting.objects.filter(account=account).select_related("card").first()
 
 
-def succeeded_on(*, gateway: str, day) -> QuerySet[Payment]:  # type: ignore[no-untyped-def]
+def succeeded_on(*, gateway: str, day: date) -> QuerySet[Payment]:
     """Return our payments of the gateway that succeeded (or were later refunded) on the local day."""
     return Payment.objects.filter(
         gateway=gateway,

@@ -192,24 +192,28 @@ def _move(payment: Payment, status: str, *, reason: str) -> bool:
     if status not in TRANSITIONS.get(payment.status, frozenset()):
         return False
     now = timezone.now()
-    updated = Payment.objects.filter(pk=payment.pk, status=payment.status).update(
-        status=status,
-        status_changed_at=now,
-        paid_at=now if status == PaymentStatus.SUCCEEDED else payment.paid_at,
-        failure_reason=reason[:200],
-    )
+    changes = {
+        "status": status,
+        "status_changed_at": now,
+        "paid_at": now if status == PaymentStatus.SUCCEEDED else payment.paid_at,
+        "failure_reason": reason[:200],
+    }
+    updated = Payment.objects.filter(pk=payment.pk, status=payment.status).update(**changes)
     if updated:
-        payment.refresh_from_db()
+        for name, value in changes.items():
+            setattr(payment, name, value)
     return bool(updated)
 
 
 def _credit_once(payment: Payment) -> bool:
     """Post the payment's lines to the ledger if nobody has; return whether this call posted them."""
-    claimed = Payment.objects.filter(pk=payment.pk, credited_at__isnull=True).update(
-        credited_at=timezone.now()
-    )
+    if payment.credited_at is not None:  # read under the row lock: credited already, nothing to claim
+        return False
+    credited_at = timezone.now()
+    claimed = Payment.objects.filter(pk=payment.pk, credited_at__isnull=True).update(credited_at=credited_at)
     if not claimed:
         return False
+    payment.credited_at = credited_at
     paid_on = timezone.localdate(payment.paid_at or timezone.now())
     for line in payment.lines.select_related("account", "service"):
         post_payment(
@@ -222,7 +226,6 @@ def _credit_once(payment: Payment) -> bool:
             reason=gettext("Online payment %(reference)s") % {"reference": payment.public_id},
         )
     _issue_receipt(payment)
-    payment.refresh_from_db()
     return True
 
 

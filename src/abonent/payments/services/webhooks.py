@@ -55,10 +55,14 @@ def receive_webhook(*, gateway_name: str, incoming: IncomingWebhook) -> WebhookR
 
 def _process(log: WebhookEvent, event: GatewayEvent) -> WebhookResult:
     key = f"{log.gateway}:{event.event_id}"[:150]
-    with transaction.atomic():
-        if _claim(log, key):
-            return _apply(log, event)
+    # Most repeats are caught by this read, without taking the write lock; the unique claim below
+    # settles the races between deliveries that arrive at the same moment.
     first = WebhookEvent.objects.filter(first_delivery_of=key).only("body_sha256").first()
+    if first is None:
+        with transaction.atomic():
+            if _claim(log, key):
+                return _apply(log, event)
+        first = WebhookEvent.objects.filter(first_delivery_of=key).only("body_sha256").first()
     if first is not None and first.body_sha256 != log.body_sha256:
         return _finish(log, Outcome.REJECTED, reason="event_id_reused")
     log.is_duplicate = True
