@@ -115,35 +115,28 @@ def test_the_accounts_list_is_paginated_and_filtered(
     client_for, company, branch, django_assert_max_num_queries
 ) -> None:  # type: ignore[no-untyped-def]
     client = client_for(company)
-    client.get(reverse("identity:accounts"))  # the first request records the session
-    with django_assert_max_num_queries(8):
-        first = client.get(reverse("identity:accounts"))
+    dashboard = reverse("portal:dashboard")
+    client.get(dashboard)  # the first request records the session
+    with django_assert_max_num_queries(14):
+        first = client.get(dashboard)
     assert first.context["page"].paginator.count == 25 and len(first.context["page"].object_list) == 20
-    assert client.get(reverse("identity:accounts"), {"page": 2}).context["page"].object_list.__len__() == 5
-    assert (
-        client.get(reverse("identity:accounts"), {"branch": branch.pk}).context["page"].paginator.count == 20
-    )
-    assert (
-        client.get(reverse("identity:accounts"), {"status": "suspended"}).context["page"].paginator.count == 5
-    )
-    assert (
-        client.get(reverse("identity:accounts"), {"address": "заводская"}).context["page"].paginator.count
-        == 3
-    )
+    assert client.get(dashboard, {"page": 2}).context["page"].object_list.__len__() == 5
+    assert client.get(dashboard, {"branch": branch.pk}).context["page"].paginator.count == 20
+    assert client.get(dashboard, {"status": "suspended"}).context["page"].paginator.count == 5
+    assert client.get(dashboard, {"address": "заводская"}).context["page"].paginator.count == 3
     number = first.context["page"].object_list[0].number
-    assert client.get(reverse("identity:accounts"), {"q": number}).context["page"].paginator.count == 1
+    assert client.get(dashboard, {"number": number}).context["page"].paginator.count == 1
+
+
+def test_the_old_accounts_address_leads_to_the_combined_list(client_for, company) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(company).get(
+        reverse("identity:accounts"), {"q": "66", "status": "suspended", "x": "1"}
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("portal:dashboard") + "?number=66&status=suspended"
 
 
 def test_the_accounts_list_never_shows_foreign_accounts(client_for, stranger, account) -> None:  # type: ignore[no-untyped-def]
-    response = client_for(stranger).get(reverse("identity:accounts"), {"q": account.number})
-    assert response.context["page"].paginator.count == 0
-    response = client_for(stranger).get(reverse("identity:accounts"), {"branch": account.branch_id})
-    assert account.number not in response.content.decode()
-
-
-def test_the_accounts_list_filters_by_htmx(client_for, company) -> None:  # type: ignore[no-untyped-def]
-    response = client_for(company).get(
-        reverse("identity:accounts"), {"status": "suspended"}, headers={"HX-Request": "true"}
-    )
-    assert "<html" not in response.content.decode()
-    assert response.content.decode().count('data-testid="account-row"') == 5
+    for query in ({"number": account.number}, {"branch": account.branch_id}):
+        board = client_for(stranger).get(reverse("portal:dashboard"), query).context["board"]
+        assert account.pk not in [card.account.pk for card in board.cards]

@@ -13,7 +13,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from abonent.core.errors import NotFound, PermissionDenied
-from abonent.core.models import Branch
 from abonent.core.normalize import mask_phone
 from abonent.customers.models import Account
 from abonent.identity.errors import AccessNotFound, InvitationInvalid, SessionNotFound
@@ -285,15 +284,6 @@ def filter_accounts(
             | _contains_any_case("premises__building__district__settlement", word)
         )
     return accounts.select_related("customer", "branch", "premises__building__district").order_by("number")
-
-
-def branch_choices(*, user: User) -> list[tuple[int, str]]:
-    """Return (id, name) of the branches the user's accounts belong to."""
-    return list(
-        Branch.objects.filter(pk__in=accounts_for_user(user=user).values("branch_id"))
-        .order_by("name")
-        .values_list("pk", "name")
-    )
 
 
 def _contains_any_case(field: str, word: str) -> Q:

@@ -1,34 +1,26 @@
-"""A company's many accounts: filter by branch, address and status, search, page through."""
+"""The old address of the accounts list: the dashboard's combined view is the one list of many accounts.
+
+Two lists with their own filters drifted apart (one had the attention flags, the other live search), so
+the list lives in one place (`portal.views.dashboard`) and this address keeps bookmarks and links working.
+"""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect
+from django.urls import reverse
 
-from abonent.customers.models import Account
-from abonent.identity.selectors import branch_choices, filter_accounts
-from abonent.portal.views.identity_forms import AccountFilterForm
-
-PAGE_SIZE = 20
+# The old list's parameter names → the combined view's.
+RENAMED = {"q": "number"}
+KEPT = ("number", "address", "branch", "status", "attention", "page")
 
 
 @login_required
 def accounts(request: HttpRequest) -> HttpResponse:
-    branches = branch_choices(user=request.user)  # type: ignore[arg-type]  # login_required: a User
-    form = AccountFilterForm(request.GET or None, branches=branches, statuses=Account.Status.choices)
-    filters = form.cleaned_data if form.is_valid() else {}
-    found = filter_accounts(
-        user=request.user,  # type: ignore[arg-type]  # login_required: a User
-        query=filters.get("q") or "",
-        branch_id=filters.get("branch"),
-        status=filters.get("status") or "",
-        address=filters.get("address") or "",
-    )
-    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "show_branch": len(branches) > 1}
-    template = "portal/identity/_accounts_table.html" if request.htmx else "portal/identity/accounts.html"
-    return render(request, template, context)
+    query = {RENAMED.get(name, name): value for name, value in request.GET.items()}
+    query = {name: value for name, value in query.items() if name in KEPT and value}
+    target = reverse("portal:dashboard")
+    return redirect(f"{target}?{urlencode(query)}" if query else target)

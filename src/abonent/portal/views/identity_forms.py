@@ -207,17 +207,3 @@ class InvitationCodeForm(forms.Form):
             }
         ),
     )
-
-
-class AccountFilterForm(forms.Form):
-    q = forms.CharField(label=_("Account number or name"), required=False, max_length=100)
-    address = forms.CharField(label=_("Address"), required=False, max_length=200)
-    branch = forms.TypedChoiceField(label=_("Branch"), required=False, coerce=int, empty_value=None)
-    status = forms.ChoiceField(label=_("Status"), required=False)
-
-    def __init__(
-        self, *args: Any, branches: list[tuple[int, str]], statuses: list[tuple[str, str]], **kwargs: Any
-    ):
-        super().__init__(*args, **kwargs)
-        self.fields["branch"].choices = [("", _("All branches")), *branches]
-        self.fields["status"].choices = [("", _("Any status")), *statuses]
