@@ -41,7 +41,7 @@ SAMPLE_METERS = 3000
 SERVICE_SUBMISSIONS = int(os.environ.get("BENCH_READINGS_SERVICE", "4000"))
 HTTP_SUBMISSIONS = int(os.environ.get("BENCH_READINGS_HTTP", "3000"))
 CONCURRENCY = {"sqlite": 4, "postgres": 16}
-SERVICE_PROCESSES = {"sqlite": 1, "postgres": 4}
+SERVICE_PROCESSES = {"sqlite": 1, "postgres": 6}
 
 
 def bench_readings(database_url: str | None = None) -> dict[str, dict[str, object]]:
