@@ -8,7 +8,9 @@ from tests.factories import CustomerFactory
 
 
 def run_on(account: Account) -> ImportRun:
-    source, _ = SourceSystem.objects.get_or_create(code="leak", defaults={"name": "leak", "branch": account.branch})
+    source, _ = SourceSystem.objects.get_or_create(
+        code="leak", defaults={"name": "leak", "branch": account.branch}
+    )
     profile, _ = ImportProfile.objects.get_or_create(source=source, name="accounts", kind="accounts")
     run = ImportRun.objects.create(
         profile=profile, kind="accounts", channel="upload", file_path="/nonexistent", file_name="x.csv"
@@ -29,7 +31,9 @@ def quarantined_on(account: Account) -> QuarantinedRow:
 
 def duplicate_on(account: Account) -> DuplicateCandidate:
     other = CustomerFactory(last_name=account.customer.last_name)
-    return DuplicateCandidate.objects.create(customer=other, duplicate_of=account.customer, score=90, source="t")
+    return DuplicateCandidate.objects.create(
+        customer=other, duplicate_of=account.customer, score=90, source="t"
+    )
 
 
 def merge_on(account: Account) -> CustomerMerge:

@@ -8,6 +8,7 @@ from abonent.api.auth import session_or_token
 from abonent.api.errors import install_error_handlers
 from abonent.api.routers import accounts, documents, identity, meta, metering
 from abonent.api.routers import billing as billing_router
+from abonent.api.routers import integration as integration_router
 from abonent.api.routers import payments as payments_router
 
 api = NinjaAPI(
@@ -28,3 +29,4 @@ api.add_router("/v1/metering", metering.router)
 api.add_router("/v1/billing", billing_router.router)
 api.add_router("/v1/payments", payments_router.router)
 api.add_router("/v1/documents", documents.router)
+api.add_router("/v1/integration", integration_router.router)

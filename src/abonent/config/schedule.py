@@ -16,6 +16,24 @@ SCHEDULE: list[ScheduledJob] = [
         description="Forget scheduler bookkeeping older than 30 days.",
     ),
     ScheduledJob(
+        name="integration.watched_folders",
+        cron="*/5 * * * *",
+        task="abonent.integration.tasks.scan_watched_folders_task",
+        description="Start an import for each new file in the watched folders of import profiles.",
+    ),
+    ScheduledJob(
+        name="integration.resume_stalled",
+        cron="*/10 * * * *",
+        task="abonent.integration.tasks.resume_stalled_imports_task",
+        description="Resume import runs whose worker died (the cursor makes it safe).",
+    ),
+    ScheduledJob(
+        name="integration.export_changes",
+        cron="15 * * * *",
+        task="abonent.integration.tasks.export_changes_task",
+        description="Write unacknowledged changes for billing systems that take them as files.",
+    ),
+    ScheduledJob(
         name="payments.autopay",
         cron="0 9 * * *",
         task="abonent.payments.tasks.run_autopay_task",

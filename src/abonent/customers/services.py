@@ -19,6 +19,7 @@ from abonent.core.freshness import touch_customers
 from abonent.core.models import AuditEvent
 from abonent.core.normalize import mask_phone, normalize_email, normalize_phone
 from abonent.customers.models import Contact, Customer
+from abonent.customers.sync import Topic, record_change
 
 if TYPE_CHECKING:
     from abonent.identity.models import User
@@ -75,6 +76,9 @@ def update_contact(
         contact.save(update_fields=["value", "is_primary", "verified_at"])
         action = AuditEvent.Action.UPDATE
     touch_customers([customer.pk])
+    record_change(
+        topic=Topic.CONTACT_CHANGED, customer_id=customer.pk, payload={"kind": kind, "value": value}
+    )
     record_audit_event(
         actor=changed_by,
         action=action,
@@ -102,6 +106,7 @@ def set_paper_bill(
         return customer
     customer.save(update_fields=["paper_bill", "updated_at"])
     touch_customers([customer.pk])
+    record_change(topic=Topic.PAPER_BILL_CHANGED, customer_id=customer.pk, payload={"paper_bill": paper_bill})
     record_audit_event(
         actor=changed_by,
         action=AuditEvent.Action.UPDATE,
@@ -123,6 +128,11 @@ def confirm_contact(
         verified_at=timezone.now()
     )
     if confirmed:
+        record_change(
+            topic=Topic.CONTACT_CONFIRMED,
+            customer_id=contact.customer_id,
+            payload={"kind": contact.kind, "value": value},
+        )
         record_audit_event(
             actor=confirmed_by,
             action=AuditEvent.Action.UPDATE,

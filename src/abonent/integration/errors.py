@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from abonent.core.errors import DomainError, NotFound
+from abonent.core.errors import DomainError, NotFound, PermissionDenied
 
 
 class UnreadableFile(DomainError):
@@ -48,7 +48,7 @@ class SourceNotFound(NotFound):
     default_message = _("No such source system.")
 
 
-class ScopeMissing(DomainError):
+class ScopeMissing(PermissionDenied):
     code = "scope_missing"
     default_message = _("The token has no right to do this for this source system.")
 
@@ -56,3 +56,19 @@ class ScopeMissing(DomainError):
 class BadCursor(DomainError):
     code = "bad_cursor"
     default_message = _("The cursor is not one this API gave out.")
+
+
+class ImportNotFound(NotFound):
+    code = "import_not_found"
+    default_message = _("No such import for this source system.")
+
+
+class UnknownFields(DomainError):
+    code = "unknown_fields"
+    default_message = _("The rows name fields this kind does not have.")
+
+    def __init__(self, names: list[str], allowed: list[str]) -> None:
+        super().__init__(
+            str(_("Unknown fields: %(names)s. Allowed: %(allowed)s."))
+            % {"names": ", ".join(names), "allowed": ", ".join(allowed)}
+        )

@@ -35,3 +35,18 @@ def scan_watched_folders_task() -> int:
     from abonent.integration.folders import scan_watched_folders
 
     return len(scan_watched_folders())
+
+
+@task()
+def export_changes_task() -> int:
+    """Write each source's unacknowledged changes to its export folder (billing takes them as files)."""
+    from pathlib import Path
+
+    from abonent.integration.api_services import export_changes_file
+    from abonent.integration.models import SyncSubscription
+
+    written = 0
+    for subscription in SyncSubscription.objects.exclude(export_folder="").select_related("source"):
+        if export_changes_file(source=subscription.source, folder=Path(subscription.export_folder)):
+            written += 1
+    return written

@@ -16,6 +16,8 @@ from abonent.core.audit import record_audit_event
 from abonent.core.freshness import touch_customers, touch_users
 from abonent.core.models import AuditEvent
 from abonent.customers.models import Customer
+from abonent.customers.sync import Topic as SyncTopic
+from abonent.customers.sync import record_change
 from abonent.messaging.channels import ChannelError, OutgoingMessage, transport_for
 from abonent.messaging.models import Channel, ChannelPreference, Consent, OutboundMessage
 from abonent.messaging.selectors import channel_choices, consent_text, messages_for_login
@@ -179,6 +181,7 @@ def give_consent(
                 given_user_agent=_user_agent(request),
             )
             _audit_consent(consent, given_by, AuditEvent.Action.CREATE, request)
+            record_change(topic=SyncTopic.CONSENT_GIVEN, customer_id=customer.pk, payload={"kind": kind})
     except IntegrityError:  # already in force (a double click, a second tab): keep the first grant
         return Consent.objects.get(customer=customer, kind=kind, revoked_at__isnull=True)
     return consent
@@ -201,6 +204,7 @@ def revoke_consent(
     consent.revoked_ip = _client_ip(request)
     consent.save(update_fields=["revoked_at", "revoked_by", "revoked_ip"])
     _audit_consent(consent, revoked_by, AuditEvent.Action.DELETE, request)
+    record_change(topic=SyncTopic.CONSENT_REVOKED, customer_id=customer.pk, payload={"kind": kind})
     return consent
 
 

@@ -21,6 +21,8 @@ from abonent.core.freshness import touch_customers
 from abonent.core.models import AuditEvent
 from abonent.core.periods import BillingPeriod
 from abonent.customers.models import Account
+from abonent.customers.sync import Topic as SyncTopic
+from abonent.customers.sync import record_change
 from abonent.identity.models import User
 from abonent.metering import sql
 from abonent.metering.errors import (
@@ -31,7 +33,7 @@ from abonent.metering.errors import (
     ReviewNotPending,
     WrongPin,
 )
-from abonent.metering.models import ZONE_CODES, IvrPin, Meter, Reading, TelemetrySample
+from abonent.metering.models import ZONE_CODES, Channel, IvrPin, Meter, Reading, TelemetrySample
 from abonent.metering.rules import (
     MeterFacts,
     PastReading,
@@ -111,6 +113,19 @@ def submit_readings(
         if submitted_by is not None and submitted_by.is_staff:  # staff acting for a customer are audited
             _audit_staff_reading(reading, submitted_by, channel)
         touch_customers([subject.customer_id])
+        if channel != Channel.BULK_FILE:  # readings from billing's own files are not echoed back to it
+            record_change(
+                topic=SyncTopic.READING_SUBMITTED,
+                customer_id=subject.customer_id,
+                account_id=meter.account_id,
+                payload={
+                    "meter": meter.serial_number,
+                    "period": reading.period.isoformat(),
+                    "values": {zone: str(value) for zone, value in given.items()},
+                    "channel": channel,
+                },
+                idempotency_key=f"reading:{reading.pk}",
+            )
     return reading
 
 
