@@ -51,7 +51,7 @@ def test_volume_tariff_basis_and_recalculation_are_explained(account):
     with translation.override("en"):
         texts = [r.text for r in explanation.reasons]
     assert "Электроснабжение: you used 150 → 200 kWh, ₽273.50 more." in texts
-    assert "Холодная вода: billed by the meter readings instead of the average." in texts
+    assert "Холодная вода: billed by the meter readings; last month by the average." in texts
     with translation.override("ru"):
         assert any("больше" in r.text for r in explanation.reasons)
 

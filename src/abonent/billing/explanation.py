@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from abonent.billing.models import Bill
 from abonent.core.money import ZERO, format_rub, to_money
@@ -62,6 +62,8 @@ class Reason:
         if self.code == BASIS:
             shown["before"] = _basis_label(str(self.params["before"]))
             shown["after"] = _basis_label(str(self.params["after"]))
+        if "unit" in self.params:
+            shown["unit"] = unit_label(str(self.params["unit"]))
         if self.code == LAST_YEAR:
             shown["month"] = BillingPeriod.parse(str(self.params["month"])).label()
         return shown
@@ -79,7 +81,7 @@ class Reason:
                 "%(service)s: the price changed from %(before)s to %(after)s per %(unit)s,"
                 " %(amount)s %(direction)s."
             ),
-            BASIS: gettext("%(service)s: billed by %(after)s instead of %(before)s."),
+            BASIS: gettext("%(service)s: billed by %(after)s; last month by %(before)s."),
             NEW_SERVICE: gettext("%(service)s: a new charge of %(amount)s."),
             GONE_SERVICE: gettext("%(service)s: no charge this month (%(amount)s last month)."),
             RECALCULATION: gettext("A recalculation of earlier months: %(amount)s %(direction)s."),
@@ -225,6 +227,14 @@ def _days(bill: Bill, previous: Bill) -> list[Reason]:
     if now == before or not uses_norm:
         return []
     return [Reason(DAYS, ZERO, params={"before": before, "after": now})]
+
+
+UNIT_LABELS = {"kWh": gettext_lazy("kWh"), "m3": gettext_lazy("m³"), "Gcal": gettext_lazy("Gcal")}
+
+
+def unit_label(code: str) -> str:
+    """Name a service's unit for people: "kWh" → "кВт·ч", "m3" → "м³"."""
+    return str(UNIT_LABELS.get(code, code))
 
 
 def _volume(value: Decimal) -> str:
