@@ -205,3 +205,13 @@ class TestPayLink:
         response = client.get(f"/pay/{token}/")
         assert response.status_code == 400
         assert "Срок действия ссылки на оплату истёк" in response.content.decode()
+
+
+def test_a_pay_link_result_opens_only_in_the_browser_that_paid(client, account, debt) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    token = pay_link_token(account=account, amount=Decimal("10.00"))
+    client.post(f"/pay/{token}/")
+    payment = Payment.objects.get()
+    assert client.get(f"/pay/done/{payment.public_id}/").status_code == 200
+    assert Client().get(f"/pay/done/{payment.public_id}/").status_code == 404

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -42,6 +42,7 @@ from abonent.payments.services.payments import LineRequest, start_payment
 
 _PLACEHOLDER = uuid.UUID(int=0)
 HISTORY_PAGE = 25
+LINK_SESSION_KEY = "payments.link_payments"
 
 
 def _return_url(request: HttpRequest, name: str) -> str:
@@ -305,12 +306,17 @@ def link_pay(request: HttpRequest, token: str) -> HttpResponse:
         except PaymentError as exc:
             messages.error(request, exc.message)
         else:
+            # Only this browser may see the result page: the reference alone opens nothing.
+            started_here = request.session.get(LINK_SESSION_KEY, [])[-20:]
+            request.session[LINK_SESSION_KEY] = [*started_here, str(started.payment.public_id)]
             return redirect(started.redirect_url)
     return render(request, "portal/payments/link.html", {"link": link, "account": _masked(link.account)})
 
 
 def link_done(request: HttpRequest, payment_ref: uuid.UUID) -> HttpResponse:
     """The result of a pay-by-link payment: its status and amount only (the link holds no login)."""
+    if str(payment_ref) not in request.session.get(LINK_SESSION_KEY, []):
+        raise Http404(gettext("Payment not found."))
     with domain_errors_as_http():
         payment = payment_by_reference(payment_ref=payment_ref)
     template = "portal/payments/_link_status.html" if request.htmx else "portal/payments/link_done.html"  # type: ignore[attr-defined]
