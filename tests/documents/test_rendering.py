@@ -7,6 +7,7 @@ import io
 from datetime import date
 
 import pytest
+import typst
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
@@ -112,3 +113,22 @@ def test_the_same_source_object_is_archived_once(account, bill_payload) -> None:
     )
     assert first.pk == again.pk
     assert ArchivedDocument.objects.count() == 1
+
+
+def test_qr_code_is_byte_mode_in_the_payloads_own_encoding() -> None:
+    # "ST00011" flags windows-1251: the code must carry those bytes, without an ECI header (]Q1).
+    payload = "ST00011|Name=ООО «Водоканал»|PersonalAcc=40702810900000000001|Sum=123450"
+    svg = rendering.qr_svg(payload)
+    png = typst.compile(
+        b"#set page(width: 6cm, height: 6cm, margin: 0pt)\n"
+        b'#image(bytes(sys.inputs.qr), format: "svg", width: 100%)',
+        format="png",
+        ppi=200,
+        sys_inputs={"qr": svg},
+    )
+
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+
+    assert len(found) == 1
+    assert found[0].bytes == payload.encode("cp1251")
+    assert found[0].symbology_identifier == "]Q1"

@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -86,7 +87,7 @@ def _enqueue_open_chunks(run: CompositionRun) -> None:
         run=run, status__in=[CompositionChunk.Status.PENDING, CompositionChunk.Status.FAILED]
     ).values_list("id", flat=True)
     for chunk_id in list(open_chunks):
-        transaction.on_commit(lambda chunk_id=chunk_id: compose_chunk_task.enqueue(chunk_id))
+        transaction.on_commit(partial(compose_chunk_task.enqueue, chunk_id))
 
 
 def compose_chunk(*, chunk_id: int) -> int:

@@ -3,23 +3,22 @@
 Deterministic by construction: fonts come only from the project's font folders (never the machine's
 other fonts), the PDF's creation date is the document's own issue date, and nothing else varies, so
 rendering archived data again gives the same bytes. Data goes in as JSON through `sys.inputs.data`;
-a bill's payment QR code is drawn here with segno from `qr_payload` and handed over as SVG in
-`sys.inputs.qr`, so templates never build the payload themselves.
+a bill's payment QR code is encoded here (zxing-cpp's writer, zint in C) from `qr_payload` and handed
+over as a one-path SVG in `sys.inputs.qr`, so templates never build the payload themselves.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import threading
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import segno
 import typst
+import zxingcpp
 from django.conf import settings
 from django.utils.translation import gettext
 
@@ -27,7 +26,7 @@ from abonent.documents.errors import TemplateCompileError
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "typst"
 PREVIEW_PPI = 96
-QR_MASK = 0
+QR_DARK = re.compile(rb"[\x00-\x7f]+")  # runs of dark modules in a row of 8-bit grey pixels
 _LINE = re.compile(r"\.typ:(\d+):(\d+)")
 _local = threading.local()
 
@@ -57,15 +56,34 @@ def shipped_source(slug: str) -> str:
     return (TEMPLATES_DIR / f"{slug}.typ").read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=512)
 def qr_svg(payload: str) -> str:
-    """Return the GOST R 56042 payment code as SVG; the payload's own flag names its byte encoding."""
+    """Return the GOST R 56042 payment code as SVG; the payload's own flag names its byte encoding.
+
+    Encoded by zint in C through zxing-cpp (~1–2 ms for a ~400-byte payload; segno, pure Python, took
+    10–20 ms for the same code even with a fixed mask). The SVG is one path of stroked horizontal runs
+    (~12 KB), vector in the PDF so that print houses get sharp modules at any resolution. Cached by
+    payload: the cabinet renders the same bill as PNG and PDF, and customers reopen their newest bill.
+    """
     codec = {"1": "cp1251", "2": "utf-8", "3": "koi8_r"}.get(payload[6:7], "utf-8")
-    buffer = io.BytesIO()
-    # A fixed mask: choosing the best of eight costs segno ~3× the time of the whole Typst render, and
-    # every mask gives a valid code (GOST R 56042 payloads of ~500 bytes decode alike, see the tests).
-    code = segno.make(payload.encode(codec), error="m", micro=False, mask=QR_MASK)
-    code.save(buffer, kind="svg", scale=4, border=4, xmldecl=False)
-    return buffer.getvalue().decode("utf-8")
+    # Bytes (not text) make zint use byte mode without an ECI header, as GOST R 56042 expects.
+    code = zxingcpp.create_barcode(payload.encode(codec), zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    image = code.to_image(scale=1, add_quiet_zones=True)
+    height, width = image.shape
+    pixels = memoryview(image).tobytes()  # type: ignore[arg-type]  # zxingcpp.Image is a buffer
+    runs: list[str] = []
+    for y in range(height):
+        row = y * width  # finditer's positions are offsets into all pixels: x = offset - row
+        # A run is one stroked horizontal segment through the middle of its row of modules: half
+        # the path commands of filled rectangles, which Typst parses and converts on every render.
+        runs.extend(
+            f"M{run.start() - row} {y}.5h{run.end() - run.start()}"
+            for run in QR_DARK.finditer(pixels, row, row + width)
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}">'
+        f'<path stroke="#000" d="{"".join(runs)}"/></svg>'
+    )
 
 
 def _inputs(data: dict[str, Any], data_json: str | None) -> dict[str, str]:

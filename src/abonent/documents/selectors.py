@@ -93,9 +93,13 @@ def document_json(*, document: ArchivedDocument) -> bytes:
         loaded = dictionary_by_id(dictionary_id=document.dictionary_id)
         if codec.dictionary_key(loaded.data) != loaded.key:  # pragma: no cover - a changed row
             raise ArchiveCorrupted()
-        raw = codec.decompress(bytes(document.data), key=loaded.key, dictionary=loaded.data)
+        stored = codec.decompress(bytes(document.data), key=loaded.key, dictionary=loaded.data)
     else:
-        raw = codec.decompress(bytes(document.data), key=b"", dictionary=None)
+        stored = codec.decompress(bytes(document.data), key=b"", dictionary=None)
+    try:
+        raw = codec.unpack(stored)
+    except ValueError as exc:
+        raise ArchiveCorrupted() from exc
     if codec.sha256(raw) != bytes(document.sha256):
         raise ArchiveCorrupted()
     return raw

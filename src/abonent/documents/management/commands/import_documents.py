@@ -11,7 +11,7 @@ import csv
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from abonent.documents.attachments import import_legacy, write_report
 
@@ -19,11 +19,11 @@ from abonent.documents.attachments import import_legacy, write_report
 class Command(BaseCommand):
     help = "Import legacy documents listed in a manifest CSV, binding them to clients by account or INN."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("manifest", type=Path)
         parser.add_argument("--report", type=Path, help="Write the rows not imported here (CSV).")
 
-    def handle(self, *args, manifest: Path, report: Path | None = None, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args: object, manifest: Path, report: Path | None = None, **options: object) -> None:
         if not manifest.is_file():
             raise CommandError(f"No manifest at {manifest}")
         with manifest.open(encoding="utf-8-sig", newline="") as source:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from abonent.documents.models import KIND_SLUGS
 from abonent.documents.services import dictionary_drift, retrain_drifted_dictionaries, train_dictionary
@@ -11,11 +11,11 @@ from abonent.documents.services import dictionary_drift, retrain_drifted_diction
 class Command(BaseCommand):
     help = "Train a new dictionary version for kinds whose documents drifted (or a given kind with --force)."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--kind", choices=sorted(KIND_SLUGS.values()), help="Only this kind.")
         parser.add_argument("--force", action="store_true", help="Train even without drift.")
 
-    def handle(self, *args, kind: str | None = None, force: bool = False, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args: object, kind: str | None = None, force: bool = False, **options: object) -> None:
         if not kind and not force:
             trained = retrain_drifted_dictionaries()
             self.stdout.write(f"trained: {trained or 'nothing drifted'}")
