@@ -45,4 +45,11 @@ SCHEDULE: list[ScheduledJob] = [
         task="abonent.payments.tasks.reconcile_yesterday_task",
         description="Reconcile yesterday's payments with each gateway's list.",
     ),
+    ScheduledJob(
+        name="documents.retrain_dictionaries",
+        cron="20 4 * * 0",
+        task="abonent.documents.tasks.retrain_dictionaries_task",
+        description="Train new zstd dictionary versions for document kinds whose recent documents compress "
+        "15 % worse than at training (or that have enough documents and no dictionary yet).",
+    ),
 ]
