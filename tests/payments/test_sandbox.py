@@ -22,6 +22,7 @@ def start(account, user, origin: str, amount: str = "1500.00") -> tuple[Payment,
         return_url=f"{origin}/cabinet/payments/{{ref}}/",
         created_by=user,
         save_card=True,
+        notify_url=f"{origin}/api/v1/payments/webhooks/sandbox",
     )
     return started.payment, started.redirect_url.split("://", 1)[1].split("/", 1)[1]
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from abonent.billing.selectors import balance
-from abonent.payments.models import AutopaySetting, Payment, PaymentStatus, SavedCard
+from abonent.payments.models import AutopaySetting, Payment, PaymentStatus, SandboxPayment, SavedCard
 from abonent.payments.services.links import pay_link_token
 from abonent.payments.services.webhooks import receive_webhook
 from tests.factories import AccountAccessFactory, AccountFactory, AccountServiceFactory
@@ -215,3 +215,30 @@ def test_a_pay_link_result_opens_only_in_the_browser_that_paid(client, account, 
     payment = Payment.objects.get()
     assert client.get(f"/pay/done/{payment.public_id}/").status_code == 200
     assert Client().get(f"/pay/done/{payment.public_id}/").status_code == 404
+
+
+def test_the_api_starts_and_shows_payments(client_for, customer, stranger, account, debt) -> None:  # type: ignore[no-untyped-def]
+    body = {
+        "lines": [{"account_id": account.pk, "amount": "1500.00"}],
+        "return_url": "https://app.example/{ref}",
+    }
+    foreign = client_for(stranger).post("/api/v1/payments", body, content_type="application/json")
+    assert foreign.status_code == 404 and not Payment.objects.exists()
+    response = client_for(customer).post("/api/v1/payments", body, content_type="application/json")
+    assert response.status_code == 201
+    payment = Payment.objects.get()
+    redirect = f"http://testserver/payments/sandbox/{payment.gateway_payment_id}/"
+    assert response.json()["redirect_url"] == redirect  # our hosted page, not the app's site
+    sandbox = SandboxPayment.objects.get()
+    assert sandbox.webhook_url == "http://testserver/api/v1/payments/webhooks/sandbox"
+    assert sandbox.return_url == f"https://app.example/{payment.public_id}"
+    credit(payment)
+    shown = client_for(customer).get(f"/api/v1/payments/{payment.public_id}").json()
+    assert (shown["status"], shown["amount"], shown["receipt_number"]) == (
+        "succeeded",
+        "1500.00",
+        payment.receipt.number,
+    )
+    assert client_for(customer).get(f"/api/v1/payments?account_id={account.pk}").json()[0][
+        "reference"
+    ] == str(payment.public_id)

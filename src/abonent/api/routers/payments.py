@@ -15,11 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 
 from abonent.customers.models import Service
 from abonent.identity.selectors import AccountAction, account_for_action, account_for_user
-from abonent.payments.gateways import IncomingWebhook
+from abonent.payments.gateways import IncomingWebhook, default_gateway_name
 from abonent.payments.models import Payment
 from abonent.payments.selectors import payment_for_user, payments_for_user, visible_lines
 from abonent.payments.services.payments import LineRequest, start_payment
@@ -117,6 +118,7 @@ def start(request: HttpRequest, payload: PaymentIn) -> Status[dict[str, Any]]:
         return_url=payload.return_url,
         created_by=request.user,  # type: ignore[arg-type]
         save_card=payload.save_card,
+        notify_url=request.build_absolute_uri(reverse("api:payments_webhook", args=[default_gateway_name()])),
     )
     return Status(201, {"reference": started.payment.public_id, "redirect_url": started.redirect_url})
 

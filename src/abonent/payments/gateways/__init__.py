@@ -30,6 +30,9 @@ class PaymentRequest:
     description: str
     return_url: str = ""  # where the hosted page sends the payer back; empty for a saved-card charge
     save_card: bool = False
+    # Where a gateway that takes it per payment (the sandbox) sends notifications; real gateways have it
+    # configured in their dashboard. Empty: settings.PAYMENTS_SITE_URL + the webhook path.
+    notify_url: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -99,7 +99,7 @@ class SandboxGateway:
         return CreatedPayment(
             gateway_payment_id=payment.id,
             status=payment.status,
-            redirect_url=_absolute(request.return_url, reverse("sandbox:card", args=[payment.id])),
+            redirect_url=_absolute(request.notify_url, reverse("sandbox:card", args=[payment.id])),
         )
 
     def charge_saved_method(self, request: PaymentRequest, *, method_id: str) -> CreatedPayment:
@@ -165,7 +165,8 @@ class SandboxGateway:
             amount=request.amount,
             description=request.description,
             return_url=request.return_url,
-            webhook_url=_absolute(request.return_url, reverse("api:payments_webhook", args=[self.name])),
+            webhook_url=request.notify_url
+            or settings.PAYMENTS_SITE_URL.rstrip("/") + reverse("api:payments_webhook", args=[self.name]),
             save_card=request.save_card,
         )
 
@@ -200,9 +201,9 @@ def _card(payment: SandboxPayment) -> SavedMethod | None:
     return SavedMethod(method_id=payment.card_token, title=f"Visa •••• {payment.card_last4}")
 
 
-def _absolute(return_url: str, path: str) -> str:
-    """Return the path on the shop's own site: the origin of its return URL, else PAYMENTS_SITE_URL."""
-    parts = urlsplit(return_url)
+def _absolute(site_url: str, path: str) -> str:
+    """Return the path on this site: the origin of the given URL of it, else PAYMENTS_SITE_URL."""
+    parts = urlsplit(site_url)
     origin = (
         f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else settings.PAYMENTS_SITE_URL
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -58,6 +58,7 @@ def start_payment(
     created_by: User | None = None,
     save_card: bool = False,
     gateway_name: str | None = None,
+    notify_url: str = "",
 ) -> StartedPayment:
     """Record the payment with its lines and register it at the gateway; return where to send the payer.
 
@@ -67,9 +68,8 @@ def start_payment(
         lines=lines, origin=origin, created_by=created_by, save_card=save_card, gateway_name=gateway_name
     )
     gateway = gateway_for(payment.gateway)
-    created = gateway.create_payment(
-        _request(payment, return_url=return_url.replace("{ref}", str(payment.public_id)))
-    )
+    request = _request(payment, return_url=return_url.replace("{ref}", str(payment.public_id)))
+    created = gateway.create_payment(replace(request, notify_url=notify_url))
     _record_created(payment, created)
     return StartedPayment(payment=payment, redirect_url=created.redirect_url)
 

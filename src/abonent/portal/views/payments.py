@@ -25,6 +25,7 @@ from abonent.customers.models import Account
 from abonent.identity.selectors import AccountAction, account_for_action, account_for_user
 from abonent.metering.forms import domain_errors_as_http
 from abonent.payments.errors import PaymentError
+from abonent.payments.gateways import default_gateway_name
 from abonent.payments.models import Payment
 from abonent.payments.selectors import (
     PayableAccount,
@@ -43,6 +44,11 @@ from abonent.payments.services.payments import LineRequest, start_payment
 _PLACEHOLDER = uuid.UUID(int=0)
 HISTORY_PAGE = 25
 LINK_SESSION_KEY = "payments.link_payments"
+
+
+def _notify_url(request: HttpRequest) -> str:
+    """Return this site's webhook endpoint as the payer's browser reached it (for the sandbox)."""
+    return request.build_absolute_uri(reverse("api:payments_webhook", args=[default_gateway_name()]))
 
 
 def _return_url(request: HttpRequest, name: str) -> str:
@@ -135,6 +141,7 @@ def pay(request: HttpRequest) -> HttpResponse:
                 lines=form.cleaned_data["lines"],
                 origin=Payment.Origin.CABINET,
                 return_url=_return_url(request, "payments:result"),
+                notify_url=_notify_url(request),
                 created_by=request.user,  # type: ignore[arg-type]
                 save_card=form.cleaned_data["save_card"],
             )
@@ -301,6 +308,7 @@ def link_pay(request: HttpRequest, token: str) -> HttpResponse:
                 lines=[LineRequest(account=link.account, amount=link.amount)],
                 origin=Payment.Origin.LINK,
                 return_url=_return_url(request, "paylink:done"),
+                notify_url=_notify_url(request),
                 created_by=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
             )
         except PaymentError as exc:
