@@ -124,6 +124,13 @@ def bench_documents() -> dict[str, dict[str, object]]:
     return measure()
 
 
+def bench_billing() -> dict[str, dict[str, object]]:
+    """The monthly charge run of every branch on clones of the demo databases (SQLite and PostgreSQL)."""
+    from bench.billing import bench_billing as measure
+
+    return measure()
+
+
 def bench_payments() -> dict[str, dict[str, object]]:
     """Webhook processing throughput with duplicates and out-of-order notices (own databases)."""
     from bench.payments import bench_webhooks
@@ -137,6 +144,7 @@ GROUPS = {
     "readings": bench_readings,
     "documents": bench_documents,
     "payments": bench_payments,
+    "billing": bench_billing,
 }
 
 

@@ -43,7 +43,7 @@ def test_head_starts_a_run_that_bills_the_branch(
     run = ChargeRun.objects.get()
     assert run.status == "done" and run.started_by == head
     assert Bill.objects.filter(account=account).count() == 1
-    assert AuditEvent.objects.filter(action="billing.charge_run.start", actor=head).exists()
+    assert AuditEvent.objects.filter(action="start", object_type="billing.ChargeRun", actor=head).exists()
 
 
 def test_start_refuses_a_month_not_over_and_bad_text(client_for, head, account):

@@ -450,10 +450,25 @@ def _charge_service(
         return
     volume = _norm_volume(book, account, service, days, period)
     tariff = _tariff(book, account, service, period, meter_zones=1)
-    charge = _compute(tariff, {Zone.SINGLE: volume}, days, period, account)
+    charge = _norm_charge(tariff, volume, days, _period_facts(period)[2], account.residents or None)
     prices = _add_lines(result, service, charge, Basis.NORM)
     for v in volumes:
         result.meters.append((service.id, v, prices))
+
+
+@lru_cache(maxsize=4096)
+def _norm_charge(
+    tariff: TariffTerms, volume: Decimal, days: int, period_days: int, residents: int | None
+) -> Charge:
+    """Return the charge of a volume by norm (cached: a norm gives the same few volumes to thousands)."""
+    partial = days < period_days
+    return compute_charge(
+        tariff=tariff,
+        consumption_by_zone={Zone.SINGLE: volume},
+        days=days if partial else None,
+        period_days=period_days if partial else None,
+        residents=residents,
+    )
 
 
 def _meters_of(account: AccountFacts, service: ServiceFacts, period: BillingPeriod) -> list[MeterFacts]:

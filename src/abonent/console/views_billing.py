@@ -104,7 +104,7 @@ def start_run(request: HttpRequest) -> HttpResponse:
     run = start_charge_run(
         branch=form.cleaned_data["branch"], period=form.cleaned_data["period"], started_by=user
     )
-    record_audit_event(actor=user, action="billing.charge_run.start", target=run, request=request)
+    record_audit_event(actor=user, action="start", target=run, reason="charge run", request=request)
     messages.success(
         request,
         gettext("The charge run of %(branch)s for %(period)s is under way.")

@@ -52,6 +52,7 @@ from abonent.billing.models import (
 from abonent.billing.selectors import DueCalendar, due_calendar
 from abonent.billing.services.tariffs import RateTerms, TariffTerms, category_for
 from abonent.core.bulk import insert_rows, table_spec
+from abonent.core.freshness import touch_everything
 from abonent.core.models import Branch
 from abonent.core.money import ZERO, from_kopecks
 from abonent.core.periods import BillingPeriod
@@ -214,6 +215,8 @@ def charge_chunk(*, chunk_id: int) -> ChunkOutcome | None:
     except Exception as exc:  # every failure is recorded on the chunk and the run, then re-raised
         _record_failure(chunk_id, exc)
         raise
+    # Thousands of balances changed at once: no cached cabinet page may outlive them.
+    touch_everything()
     finish_run_if_complete(run_id=chunk.run_id)
     return outcome
 

@@ -1,0 +1,85 @@
+"""The monthly charge run on the demo databases: 1,000,000 accounts within 10 minutes on 2 cores.
+
+`bench_billing()` clones the demo database the `demo` group left (a file copy on SQLite, a template
+copy on PostgreSQL), migrates the clone, and times `manage.py charge_run` for the latest period with
+readings — every branch, every account: readings → consumption → charges (averages and norms where
+readings are missing), benefits, ledger entries and bills. One process on SQLite (one writer), two
+on PostgreSQL (the two cores). The clone is dropped afterwards, so the bench can be repeated.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+from bench.common import ACCOUNTS, PG_SERVER, WORK, demo_database_url, figure, manage
+
+GOAL_S = 600.0
+WORKERS = {"sqlite": 1, "postgres": 2}
+
+
+def _clone(engine: str) -> str:
+    source = demo_database_url(engine)
+    if engine == "sqlite":
+        original = Path(source.removeprefix("sqlite:///"))
+        if not original.exists():
+            raise SystemExit(f"no demo database at {original}: run the demo group first")
+        copy = WORK / f"billing-{original.name}"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+            if Path(f"{original}{suffix}").exists():
+                shutil.copyfile(f"{original}{suffix}", f"{copy}{suffix}")
+        return f"sqlite:///{copy}"
+    import psycopg
+
+    name = source.rsplit("/", 1)[1]
+    clone = f"{name}_billing"
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{clone}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{clone}" TEMPLATE "{name}"')
+    return f"{PG_SERVER}/{clone}"
+
+
+def _drop(engine: str, url: str) -> None:
+    if engine == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{url.removeprefix('sqlite:///')}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def time_charge_run(engine: str) -> tuple[float, int]:
+    """Return the seconds of the charge run on a clone of the demo database and the accounts charged."""
+    url = _clone(engine)
+    try:
+        manage("migrate", "--verbosity", "0", database_url=url)
+        started = time.monotonic()
+        done = manage("charge_run", "--workers", str(WORKERS[engine]), database_url=url)
+        seconds = time.monotonic() - started
+    finally:
+        _drop(engine, url)
+    match = re.search(r"charged (\d+) accounts", done.stdout)
+    return seconds, int(match.group(1)) if match else 0
+
+
+def bench_billing() -> dict[str, dict[str, object]]:
+    suffix = "1m" if ACCOUNTS == 1_000_000 else f"{ACCOUNTS}"
+    figures = {}
+    for engine in ("sqlite", "postgres"):
+        seconds, accounts = time_charge_run(engine)
+        rate = accounts / max(seconds, 1e-9)
+        print(f"charge run {engine}: {seconds:.1f} s for {accounts:,} accounts ({rate:,.0f}/s)", flush=True)
+        figures[f"charge_run_{suffix}_{engine}_s"] = figure(
+            seconds,
+            "s",
+            GOAL_S,
+            f"manage.py charge_run --workers {WORKERS[engine]} on a clone of the {ACCOUNTS:,}-account demo "
+            f"({engine}): {accounts:,} accounts charged and billed, {rate:,.0f} accounts/s"
+            f" (1,000,000 at this rate: {1_000_000 / max(rate, 1e-9):,.0f} s); baseline = the 10-minute goal",
+        )
+    return figures

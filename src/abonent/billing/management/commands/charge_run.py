@@ -1,0 +1,73 @@
+"""`manage.py charge_run`: run (or resume) the monthly charge of branches here and now, in N processes.
+
+The console starts runs as background tasks; this command is for operators and the benchmark. With
+--workers N the pending chunks are dealt round-robin to N processes (PostgreSQL); SQLite has one
+writer, so one process is the right number there.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+
+from abonent.billing.models import ChargeRun, ChargeRunChunk
+from abonent.billing.services.charge_run import charge_chunk, finish_run_if_complete, start_charge_run
+from abonent.core.models import Branch
+from abonent.core.periods import BillingPeriod, current_period
+
+
+def _work(chunk_ids: list[int]) -> int:
+    connections.close_all()  # a forked process opens its own connection
+    for chunk_id in chunk_ids:
+        charge_chunk(chunk_id=chunk_id)
+    connections.close_all()
+    return len(chunk_ids)
+
+
+class Command(BaseCommand):
+    help = "Charge a billing period for every branch (or one) and issue the bills; resumes a stopped run."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--period", help="YYYY-MM; default: the previous month")
+        parser.add_argument("--branch", help="branch code; default: every branch")
+        parser.add_argument("--workers", type=int, default=1, help="processes charging chunks at once")
+
+    def handle(
+        self, *args: object, period: str | None, branch: str | None, workers: int, **options: object
+    ) -> None:
+        try:
+            billed = BillingPeriod.parse(period) if period else current_period().previous()
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        branches = Branch.objects.filter(code=branch) if branch else Branch.objects.all()
+        if not branches.exists():
+            raise CommandError(f"No branch {branch!r}")
+        started = time.monotonic()
+        runs = [start_charge_run(branch=b, period=billed, enqueue=False) for b in branches.order_by("code")]
+        pending = list(
+            ChargeRunChunk.objects.filter(run__in=runs)
+            .exclude(status=ChargeRunChunk.Status.DONE)
+            .order_by("first_account_id")
+            .values_list("pk", flat=True)
+        )
+        if workers > 1 and len(pending) > 1:
+            connections.close_all()
+            context = multiprocessing.get_context("fork")
+            with context.Pool(workers) as pool:
+                pool.map(_work, [pending[i::workers] for i in range(workers)])
+        else:
+            for chunk_id in pending:
+                charge_chunk(chunk_id=chunk_id)
+        for run in runs:
+            finish_run_if_complete(run_id=run.pk)
+        seconds = time.monotonic() - started
+        done = ChargeRun.objects.filter(pk__in=[r.pk for r in runs])
+        accounts = sum(r.accounts_done for r in done)
+        failed = [r for r in done if r.status != ChargeRun.Status.DONE]
+        rate = accounts / max(seconds, 1e-9)
+        self.stdout.write(f"charged {accounts} accounts for {billed} in {seconds:.1f} s ({rate:.0f}/s)")
+        if failed:
+            raise CommandError("; ".join(f"{r.branch_id}: {r.error}" for r in failed))
