@@ -167,11 +167,9 @@ class Applied:
     stale: bool
 
 
-def apply_event(*, payment_id: int, event: GatewayEvent) -> Applied:
-    """Apply a verified notification to our payment (its amount must match)."""
-    return apply_status(
-        payment_id=payment_id, status=event.status, saved_method=event.saved_method, reason=event.reason
-    )
+def apply_event(*, payment: Payment, event: GatewayEvent) -> Applied:
+    """Apply a verified notification to a payment the caller locked in its open transaction."""
+    return _apply_locked(payment, event.status, saved_method=event.saved_method, reason=event.reason)
 
 
 def apply_status(
@@ -180,11 +178,15 @@ def apply_status(
     """Move the payment to the reported status if it may follow; credit it once when it succeeded."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
-        moved = _move(payment, status, reason=reason)
-        stale = not moved and payment.status != status
-        credited = payment.status == PaymentStatus.SUCCEEDED and _credit_once(payment)
-        if payment.status == PaymentStatus.SUCCEEDED and saved_method and payment.save_card:
-            _save_card(payment, saved_method)
+        return _apply_locked(payment, status, saved_method=saved_method, reason=reason)
+
+
+def _apply_locked(payment: Payment, status: str, *, saved_method: SavedMethod | None, reason: str) -> Applied:
+    moved = _move(payment, status, reason=reason)
+    stale = not moved and payment.status != status
+    credited = payment.status == PaymentStatus.SUCCEEDED and _credit_once(payment)
+    if payment.status == PaymentStatus.SUCCEEDED and saved_method and payment.save_card:
+        _save_card(payment, saved_method)
     return Applied(payment=payment, moved=moved, credited=credited, stale=stale)
 
 

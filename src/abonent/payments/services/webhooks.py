@@ -88,17 +88,19 @@ def _apply(log: WebhookEvent, event: GatewayEvent) -> WebhookResult:
     log.payment = payment
     if event.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED) and event.amount != payment.amount:
         return _update(log, Outcome.REJECTED, reason="amount_mismatch")
-    applied = apply_event(payment_id=payment.pk, event=event)
+    applied = apply_event(payment=payment, event=event)
     return _update(log, Outcome.STALE if applied.stale else Outcome.APPLIED)
 
 
 def _payment_for(gateway: str, event: GatewayEvent) -> Payment | None:
-    found = Payment.objects.filter(gateway=gateway, gateway_payment_id=event.gateway_payment_id).first()
+    """Return the payment the event is about, locked for the caller's transaction."""
+    payments = Payment.objects.select_for_update()
+    found = payments.filter(gateway=gateway, gateway_payment_id=event.gateway_payment_id).first()
     if found is None and event.reference:
         # The notification can outrun the gateway id we store after creating the payment.
         if not _is_uuid(event.reference):
             return None
-        candidates = Payment.objects.filter(gateway=gateway, public_id=event.reference)
+        candidates = payments.filter(gateway=gateway, public_id=event.reference)
         found = candidates.filter(gateway_payment_id__in=["", event.gateway_payment_id]).first()
     return found
 
