@@ -29,6 +29,7 @@ from abonent.documents.models import (
     CompositionRun,
     DocumentKind,
     DocumentTemplate,
+    FolderCategory,
     PrintBatch,
 )
 from abonent.documents.selectors import (
@@ -110,7 +111,9 @@ def client(request: HttpRequest, account_id: int) -> HttpResponse:
     page = Paginator(customer_documents(customer=customer).select_related("account"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    documents = [(document, folder_for(rules=rules, kind=document.kind)) for document in page]
+    documents = [
+        (document, FolderCategory(folder_for(rules=rules, kind=document.kind)).label) for document in page
+    ]
     context = {
         "account": account,
         "customer": customer,
