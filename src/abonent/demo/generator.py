@@ -12,12 +12,14 @@ from abonent.core.bulk import analyze_database, bulk_load_session, indexes_defer
 from abonent.customers.models import District, Service
 from abonent.demo import names
 from abonent.demo.billing import generate_billing
+from abonent.demo.documents import generate_documents
 from abonent.demo.payments import generate_payments
 from abonent.demo.personas import DemoLogin, create_personas
 from abonent.demo.population import POPULATION_MODELS, PopulationGenerator
 from abonent.demo.readings import generate_readings
 from abonent.demo.reference import BRANCH_PLANS, create_branches, create_organisation, create_services
 from abonent.identity.services import ensure_staff_groups
+from abonent.integration.demo import generate_integration
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ def build_demo(*, accounts: int, seed: int = 2026, report: Callable[[str], None]
         generate_readings(seed=seed, report=report)
         generate_billing(seed=seed, report=report)
         generate_payments(report=report)
+        generate_documents(report=report)
+    generate_integration(report=report)
     analyze_database()
     return DemoSummary(accounts=accounts, seconds=time.monotonic() - started, logins=logins)
 
