@@ -131,6 +131,12 @@ def bench_billing() -> dict[str, dict[str, object]]:
     return measure()
 
 
+def bench_integration() -> dict[str, dict[str, object]]:
+    from bench.integration import bench_integration as run
+
+    return run()
+
+
 def bench_payments() -> dict[str, dict[str, object]]:
     """Webhook processing throughput with duplicates and out-of-order notices (own databases)."""
     from bench.payments import bench_webhooks
@@ -144,6 +150,7 @@ GROUPS = {
     "readings": bench_readings,
     "documents": bench_documents,
     "payments": bench_payments,
+    "integration": bench_integration,
     "billing": bench_billing,
 }
 

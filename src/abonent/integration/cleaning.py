@@ -26,6 +26,7 @@ Rules (the counter names in the run report):
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from typing import Any
 
 import polars as pl
 
+from abonent.core.validators import is_valid_inn, is_valid_ogrn, is_valid_snils
 from abonent.integration.fields import (
     KIND_KEYS,
     KIND_SECONDARY_KEYS,
@@ -59,9 +61,6 @@ _EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
 _DATE_LIKE = r"^\d{1,2}[./]\d{1,2}[./]\d{2,4}$|^\d{4}-\d{2}-\d{2}"
 _NUMBER_LIKE = r"^-?[\d\s\u00a0\u202f]*\d([.,]\d+)?$"
 _DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%y")
-_INN10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN12_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN12_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 
 
 @dataclass
@@ -143,8 +142,8 @@ def clean(frame: pl.DataFrame, *, kind: str, today: date) -> Cleaned:
     """Run every rule over the mapped frame and return the cleaned frame with the counters."""
     specs = {spec.name: spec for spec in fields_for(kind)}
     counters: Counter[str] = Counter()
-    frame = frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias(REASONS))
-    frame = frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias(WARNINGS))
+    # One lazy plan for every rule: polars runs it in a single optimised pass instead of one per rule.
+    frame = frame.lazy()  # type: ignore[assignment]
     frame = _split_full_name(frame, specs, counters)
     frame = _repair_positions(frame, kind, specs, counters)
     for spec in specs.values():
@@ -153,18 +152,69 @@ def clean(frame: pl.DataFrame, *, kind: str, today: date) -> Cleaned:
     frame = _flag_extra(frame, counters)
     if kind in (FileKind.CUSTOMERS, FileKind.ACCOUNTS):
         frame = _customer_kind(frame, counters)
+    frame = _gather_reasons(frame.collect())  # type: ignore[attr-defined]
+    frame = _count_flags(frame, counters)
     frame = frame.with_columns(_content_hash(frame, [s for s in specs if s != "full_name"]).alias(HASH))
     frame, diffs = _duplicates(frame, kind, counters)
     return Cleaned(frame=frame, counters=counters, diffs=diffs)
 
 
+_REASON = "__reason__"
+
+
 def _add_reason(frame: pl.DataFrame, condition: pl.Expr, code: str, column: str = REASONS) -> pl.DataFrame:
+    """Note that rows meeting the condition get the reason; the lists are built once at the end."""
     return frame.with_columns(
-        pl.when(condition)
-        .then(pl.col(column).list.concat(pl.lit([code], dtype=pl.List(pl.String))))
-        .otherwise(pl.col(column))
-        .alias(column)
+        condition.alias(f"{_REASON}{column}{_REASON}{code}{_REASON}{next(_FLAG_NUMBERS)}")
     )
+
+
+def _gather_reasons(frame: pl.DataFrame) -> pl.DataFrame:
+    """Turn the reason marks into one list column of codes per target (reasons, warnings)."""
+    marks = [c for c in frame.columns if c.startswith(_REASON)]
+    lists = []
+    for target in (REASONS, WARNINGS):
+        mine = [(c, c.split(_REASON)[2]) for c in marks if c.split(_REASON)[1] == target]
+        if mine:
+            codes = pl.concat_list(
+                [pl.when(pl.col(c)).then(pl.lit(code)).otherwise(None) for c, code in mine]
+            )
+            lists.append(codes.list.drop_nulls().alias(target))
+        else:
+            lists.append(pl.lit([], dtype=pl.List(pl.String)).alias(target))
+    return frame.with_columns(lists).drop(marks)
+
+
+_FLAG = "__flag__"
+_FLAG_NUMBERS = itertools.count()
+
+
+def _flag(frame: Any, name: str, condition: pl.Expr) -> tuple[Any, pl.Expr]:
+    """Mark the rows a rule touches in a column of its own (counted in one pass at the end).
+
+    Returns the frame and the flag column: later steps test the column instead of repeating the
+    condition, which polars would otherwise evaluate again in every expression that holds it.
+    """
+    column = f"{_FLAG}{name}{_FLAG}{next(_FLAG_NUMBERS)}"
+    return frame.with_columns(condition.fill_null(False).alias(column)), pl.col(column)
+
+
+def _derive(frame: Any, name: str, expr: pl.Expr) -> tuple[Any, pl.Expr]:
+    """Compute an intermediate value once into a temporary column (dropped by _count_flags)."""
+    column = f"{_FLAG}tmp{_FLAG}{next(_FLAG_NUMBERS)}"
+    return frame.with_columns(expr.alias(column)), pl.col(column)
+
+
+def _count_flags(frame: pl.DataFrame, counters: Counter[str]) -> pl.DataFrame:
+    temporary = [c for c in frame.columns if c.startswith(f"{_FLAG}tmp{_FLAG}")]
+    frame = frame.drop(temporary)
+    flags = [c for c in frame.columns if c.startswith(_FLAG)]
+    if flags:
+        sums = frame.select(pl.col(c).sum() for c in flags).row(0)
+        for column, total in zip(flags, sums, strict=True):
+            if total:
+                counters[column.split(_FLAG)[1]] += int(total)
+    return frame.drop(flags)
 
 
 def _count(frame: pl.DataFrame, counters: Counter[str], name: str, condition: pl.Expr) -> int:
@@ -228,28 +278,45 @@ def _repair_positions(
     for first, second in _PAIRS.get(kind, ()):
         a, b = pl.col(first), pl.col(second)
         a_type, b_type = specs[first].type, specs[second].type
+        # Which way each row goes, decided once into a small code column: polars then evaluates the
+        # content tests once instead of in every branch below.
         a_foreign = (a != "") & _looks(b_type, a) & ~_looks(a_type, a)
         b_foreign = (b != "") & _looks(a_type, b) & ~_looks(b_type, b)
-        swap = a_foreign & b_foreign
-        shift_a = a_foreign & ~b_foreign & (b == "")
-        shift_b = b_foreign & ~a_foreign & (a == "")
-        stuck = (a_foreign | b_foreign) & ~swap & ~shift_a & ~shift_b
-        _count(frame, counters, "swapped_fields", swap)
-        _count(frame, counters, "shifted_field", shift_a | shift_b)
-        _count(frame, counters, "misplaced_value", stuck)
+        move = (
+            pl.when(a_foreign & b_foreign).then(pl.lit("swap"))
+            .when(a_foreign & (b == "")).then(pl.lit("a_to_b"))
+            .when(b_foreign & (a == "")).then(pl.lit("b_to_a"))
+            .when(a_foreign | b_foreign).then(pl.lit("stuck"))
+            .otherwise(pl.lit(""))
+        )  # fmt: skip
+        frame = frame.with_columns(move.alias("__move__"))
+        m = pl.col("__move__")
+        frame, _swapped = _flag(frame, "swapped_fields", m == "swap")
+        frame, _shifted = _flag(frame, "shifted_field", m.is_in(["a_to_b", "b_to_a"]))
+        frame, stuck = _flag(frame, "misplaced_value", m == "stuck")
         frame = _add_reason(frame, stuck, f"misplaced_value:{first}/{second}")
         frame = frame.with_columns(
-            pl.when(swap | shift_b).then(b).when(shift_a).then(pl.lit("")).otherwise(a).alias(first),
-            pl.when(swap | shift_a).then(a).when(shift_b).then(pl.lit("")).otherwise(b).alias(second),
-        )
+            pl.when(m.is_in(["swap", "b_to_a"]))
+            .then(b)
+            .when(m == "a_to_b")
+            .then(pl.lit(""))
+            .otherwise(a)
+            .alias(first),
+            pl.when(m.is_in(["swap", "a_to_b"]))
+            .then(a)
+            .when(m == "b_to_a")
+            .then(pl.lit(""))
+            .otherwise(b)
+            .alias(second),
+        ).drop("__move__")
     return frame
 
 
 def _clean_field(frame: pl.DataFrame, spec: FieldSpec, counters: Counter[str], today: date) -> pl.DataFrame:
     name, col = spec.name, pl.col(spec.name)
-    trimmed = col.str.replace_all(_SPACES, " ").str.strip_chars()
     if spec.type in (FieldType.TEXT, FieldType.CODE, FieldType.COMPANY, FieldType.FULL_NAME, FieldType.NAME):
-        _count(frame, counters, "whitespace", col != trimmed)
+        frame, trimmed = _derive(frame, name, col.str.replace_all(_SPACES, " ").str.strip_chars())
+        frame, _changed = _flag(frame, "whitespace", col != trimmed)
         frame = frame.with_columns(trimmed.alias(name))
     cleaner = _CLEANERS.get(spec.type)
     return cleaner(frame, name, counters, today) if cleaner else frame
@@ -257,31 +324,29 @@ def _clean_field(frame: pl.DataFrame, spec: FieldSpec, counters: Counter[str], t
 
 def _clean_name(frame: pl.DataFrame, name: str, counters: Counter[str], today: date) -> pl.DataFrame:
     col = pl.col(name)
-    mixed = col.str.contains(_CYRILLIC) & col.str.contains(_LATIN)
+    frame, mixed = _flag(frame, "homoglyphs", col.str.contains(_CYRILLIC) & col.str.contains(_LATIN))
     fixed = col.str.replace_many(list(_LATIN_LOOKALIKES), list(_LATIN_LOOKALIKES.values()))
-    _count(frame, counters, "homoglyphs", mixed)
     frame = frame.with_columns(pl.when(mixed).then(fixed).otherwise(col).alias(name))
-    yo = col.str.contains("[ёЁ]")
-    _count(frame, counters, "yo", yo)
+    frame, _yo = _flag(frame, "yo", col.str.contains("[ёЁ]"))
     frame = frame.with_columns(col.str.replace_all("ё", "е").str.replace_all("Ё", "Е").alias(name))
-    titled = col.str.to_titlecase()
-    _count(frame, counters, "case", col != titled)
+    frame, titled = _derive(frame, name, col.str.to_titlecase())
+    frame, _case = _flag(frame, "case", col != titled)
     return frame.with_columns(titled.alias(name))
 
 
 def _clean_company(frame: pl.DataFrame, name: str, counters: Counter[str], today: date) -> pl.DataFrame:
     col = pl.col(name)
-    mixed = col.str.contains(_CYRILLIC) & col.str.contains(_LATIN) & ~col.str.contains(r"[A-Za-z]{3,}")
-    _count(frame, counters, "homoglyphs", mixed)
+    condition = col.str.contains(_CYRILLIC) & col.str.contains(_LATIN) & ~col.str.contains(r"[A-Za-z]{3,}")
+    frame, mixed = _flag(frame, "homoglyphs", condition)
     fixed = col.str.replace_many(list(_LATIN_LOOKALIKES), list(_LATIN_LOOKALIKES.values()))
     return frame.with_columns(
-        pl.when(mixed).then(fixed).otherwise(col).str.replace_all('[«»"]', '"').alias(name)
+        pl.when(mixed).then(fixed).otherwise(col).str.replace_all("[«»]", '"').alias(name)
     )
 
 
 def _clean_phone(frame: pl.DataFrame, name: str, counters: Counter[str], today: date) -> pl.DataFrame:
     col = pl.col(name)
-    digits = col.str.replace_all(r"\D", "")
+    frame, digits = _derive(frame, name, col.str.replace_all(r"\D", ""))
     normal = (
         pl.when((digits.str.len_chars() == 10) & digits.str.starts_with("9"))
         .then("+7" + digits)
@@ -289,102 +354,84 @@ def _clean_phone(frame: pl.DataFrame, name: str, counters: Counter[str], today: 
         .then("+7" + digits.str.slice(1))
         .otherwise(pl.lit(""))
     )
-    given = col.str.strip_chars() != ""
-    invalid = given & (normal == "")
-    _count(frame, counters, "phone_normalised", given & (normal != "") & (normal != col))
-    _count(frame, counters, "phone_invalid", invalid)
+    frame, normal = _derive(frame, name, normal)
+    frame, given = _derive(frame, name, col.str.strip_chars() != "")
+    frame, _normalised = _flag(frame, "phone_normalised", given & (normal != "") & (normal != col))
+    frame, invalid = _flag(frame, "phone_invalid", given & (normal == ""))
     frame = _add_reason(frame, invalid, f"phone_invalid:{name}", WARNINGS)
     return frame.with_columns(normal.alias(name))
 
 
 def _clean_email(frame: pl.DataFrame, name: str, counters: Counter[str], today: date) -> pl.DataFrame:
     col = pl.col(name)
-    normal = col.str.strip_chars().str.to_lowercase().str.replace_all(r"\s", "")
-    valid = normal.str.contains(_EMAIL)
+    frame, normal = _derive(frame, name, col.str.strip_chars().str.to_lowercase().str.replace_all(r"\s", ""))
+    frame, valid = _derive(frame, name, normal.str.contains(_EMAIL))
     given = normal != ""
-    _count(frame, counters, "email_normalised", given & valid & (normal != col))
-    _count(frame, counters, "email_invalid", given & ~valid)
-    frame = _add_reason(frame, given & ~valid, f"email_invalid:{name}", WARNINGS)
+    frame, _normalised = _flag(frame, "email_normalised", given & valid & (normal != col))
+    frame, invalid = _flag(frame, "email_invalid", given & ~valid)
+    frame = _add_reason(frame, invalid, f"email_invalid:{name}", WARNINGS)
     return frame.with_columns(pl.when(valid).then(normal).otherwise(pl.lit("")).alias(name))
 
 
-def parse_date_expr(col: pl.Expr) -> pl.Expr:
-    """Return the date a Russian export writes as 05.11.2026, 2026-11-05, 05/11/2026, 05.11.26 or 11.2026."""
-    text = col.str.strip_chars().str.split(" ").list.first().str.split("T").list.first()
-    text = pl.when(text.str.contains(r"^\d{1,2}\.\d{4}$")).then("01." + text).otherwise(text)
-    text = pl.when(text.str.contains(r"^\d{4}-\d{2}$")).then(text + "-01").otherwise(text)
-    return pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in _DATE_FORMATS])
-
-
 def _clean_date(frame: pl.DataFrame, name: str, counters: Counter[str], today: date) -> pl.DataFrame:
+    """Read 05.11.2026, 5.11.2026, 2026-11-05, 05/11/2026, 05.11.26 or 11.2026 (a period), time ignored."""
     col = pl.col(name)
-    parsed = parse_date_expr(col)
-    given = col.str.strip_chars() != ""
-    lowest = date(1900, 1, 1)
-    bad = given & (parsed.is_null() | (parsed < lowest) | (parsed > pl.lit(date(today.year + 1, 12, 31))))
-    if name == "birth_date":
-        bad = bad | (given & (parsed > pl.lit(today)))
-    _count(frame, counters, "bad_date", bad)
+    frame, text = _derive(frame, name, col.str.extract(r"^\s*([0-9][0-9./\-]*)", 1).fill_null(""))
+    period = (
+        pl.when(text.str.contains(r"^\d{1,2}\.\d{4}$")).then("01." + text)
+        .when(text.str.contains(r"^\d{4}-\d{2}$")).then(text + "-01")
+        .otherwise(text)
+    )  # fmt: skip
+    frame, text = _derive(frame, name, period)
+    frame, parsed = _derive(
+        frame, name, pl.coalesce([text.str.to_date(f, strict=False) for f in _DATE_FORMATS])
+    )
+    frame, given = _derive(frame, name, col.str.strip_chars() != "")
+    highest = today if name == "birth_date" else date(today.year + 1, 12, 31)
+    bad = given & (parsed.is_null() | (parsed < pl.lit(date(1900, 1, 1))) | (parsed > pl.lit(highest)))
+    frame, bad = _flag(frame, "bad_date", bad)
     frame = _add_reason(frame, bad, f"bad_date:{name}")
     return frame.with_columns(
-        pl.when(bad | ~given).then(pl.lit("")).otherwise(parsed.dt.strftime("%Y-%m-%d")).alias(name)
+        # A bad value stays as written: the row is quarantined and the person fixing it sees what came.
+        pl.when(bad)
+        .then(col)
+        .when(~given)
+        .then(pl.lit(""))
+        .otherwise(parsed.dt.strftime("%Y-%m-%d"))
+        .alias(name)
     )
-
-
-def parse_decimal_expr(col: pl.Expr) -> pl.Expr:
-    """Return the canonical spelling ("-1234.56") of "1 234,56", "1.234,56", "1234.56" or "1,5"."""
-    text = col.str.replace_all(r"[\s\u00a0\u202f'₽р.уб]+$", "").str.replace_all(r"[\s\u00a0\u202f']", "")
-    both = text.str.contains(r"\.") & text.str.contains(",")
-    text = pl.when(both).then(text.str.replace_all(r"\.", "")).otherwise(text).str.replace(",", ".")
-    return pl.when(text.str.contains(r"^-?\d+(\.\d+)?$")).then(text).otherwise(pl.lit(None))
 
 
 def _clean_decimal(frame: pl.DataFrame, name: str, counters: Counter[str], today: date) -> pl.DataFrame:
+    """Read "1 234,56", "1.234,56", "1234.56", "1,5" or "12 р." as the canonical "-1234.56"."""
     col = pl.col(name)
-    parsed = parse_decimal_expr(col)
-    given = col.str.strip_chars() != ""
-    bad = given & parsed.is_null()
-    _count(frame, counters, "bad_number", bad)
-    frame = _add_reason(frame, bad, f"bad_number:{name}")
-    return frame.with_columns(pl.when(given & ~bad).then(parsed).otherwise(pl.lit("")).alias(name))
-
-
-def _digit(col: pl.Expr, index: int) -> pl.Expr:
-    return col.str.slice(index, 1).cast(pl.Int64, strict=False)
-
-
-def _weighted(col: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
-    return pl.sum_horizontal([_digit(col, i) * w for i, w in enumerate(weights)]) % 11 % 10
-
-
-def inn_valid_expr(col: pl.Expr) -> pl.Expr:
-    """Return whether each INN has 10 or 12 digits with the right check digits (FTS algorithm)."""
-    digits_only = col.str.contains(r"^\d+$")
-    ten = (col.str.len_chars() == 10) & (_weighted(col, _INN10) == _digit(col, 9))
-    twelve = (
-        (col.str.len_chars() == 12)
-        & (_weighted(col, _INN12_1) == _digit(col, 10))
-        & (_weighted(col, _INN12_2) == _digit(col, 11))
+    spaces = r"[\s\u00a0\u202f']"
+    frame, text = _derive(
+        frame, name, col.str.replace_all(r"[\s\u00a0\u202f'₽р.уб]+$", "").str.replace_all(spaces, "")
     )
-    return digits_only & (ten | twelve).fill_null(False)
+    both = text.str.contains(r"\.") & text.str.contains(",")
+    comma = pl.when(both).then(text.str.replace_all(r"\.", "")).otherwise(text).str.replace(",", ".")
+    frame, text = _derive(frame, name, comma)
+    frame, given = _derive(frame, name, col.str.strip_chars() != "")
+    frame, bad = _flag(frame, "bad_number", given & ~text.str.contains(r"^-?\d+(\.\d+)?$"))
+    frame = _add_reason(frame, bad, f"bad_number:{name}")
+    return frame.with_columns(pl.when(bad).then(col).when(given).then(text).otherwise(pl.lit("")).alias(name))
 
 
-def ogrn_valid_expr(col: pl.Expr) -> pl.Expr:
-    body = col.str.slice(0, col.str.len_chars() - 1).cast(pl.Int64, strict=False)
-    last = _digit(col, 12).fill_null(-1)
-    last15 = _digit(col, 14).fill_null(-1)
-    thirteen = (col.str.len_chars() == 13) & (body % 11 % 10 == last)
-    fifteen = (col.str.len_chars() == 15) & (body % 13 % 10 == last15)
-    return col.str.contains(r"^\d+$") & (thirteen | fifteen).fill_null(False)
+def _valid_by(check: Any) -> Any:
+    """Return an expression running one of core.validators' checks over the non-empty values.
 
+    core.validators is the one implementation of the FTS check-digit algorithms; in Python over the
+    values present it is cheaper here than the digit-by-digit vectorised form.
+    """
 
-def snils_valid_expr(col: pl.Expr) -> pl.Expr:
-    digits = col.str.replace_all(r"\D", "")
-    total = pl.sum_horizontal([_digit(digits, i) * (9 - i) for i in range(9)])
-    total = pl.when(total > 101).then(total % 101).otherwise(total)
-    check = pl.when(total.is_in([100, 101])).then(0).otherwise(total)
-    given = digits.str.slice(9, 2).cast(pl.Int64, strict=False)
-    return ((digits.str.len_chars() == 11) & (check == given)).fill_null(False)
+    def expression(col: pl.Expr) -> pl.Expr:
+        return col.map_batches(
+            lambda values: pl.Series([check(v) if v else True for v in values.to_list()], dtype=pl.Boolean),
+            return_dtype=pl.Boolean,
+        )
+
+    return expression
 
 
 def _checked(validator: Any, rule: str, keep_digits: bool = True) -> Any:
@@ -392,8 +439,7 @@ def _checked(validator: Any, rule: str, keep_digits: bool = True) -> Any:
         digits = pl.col(name).str.replace_all(r"\D", "") if keep_digits else pl.col(name)
         frame = frame.with_columns(digits.alias(name))
         col = pl.col(name)
-        bad = (col != "") & ~validator(col)
-        _count(frame, counters, rule, bad)
+        frame, bad = _flag(frame, rule, (col != "") & ~validator(col))
         return _add_reason(frame, bad, f"{rule}:{name}")
 
     return clean_number
@@ -401,9 +447,8 @@ def _checked(validator: Any, rule: str, keep_digits: bool = True) -> Any:
 
 def _clean_account(frame: pl.DataFrame, name: str, counters: Counter[str], today: date) -> pl.DataFrame:
     col = pl.col(name)
-    digits = col.str.replace_all(r"\D", "")
-    bad = (col != "") & ~digits.str.len_chars().is_between(6, 20)
-    _count(frame, counters, "bad_account_number", bad)
+    frame, digits = _derive(frame, name, col.str.replace_all(r"\D", ""))
+    frame, bad = _flag(frame, "bad_account_number", (col != "") & ~digits.str.len_chars().is_between(6, 20))
     frame = _add_reason(frame, bad, f"bad_account_number:{name}")
     return frame.with_columns(digits.alias(name))
 
@@ -415,9 +460,9 @@ _CLEANERS = {
     FieldType.EMAIL: _clean_email,
     FieldType.DATE: _clean_date,
     FieldType.DECIMAL: _clean_decimal,
-    FieldType.INN: _checked(inn_valid_expr, "inn_invalid"),
-    FieldType.OGRN: _checked(ogrn_valid_expr, "ogrn_invalid"),
-    FieldType.SNILS: _checked(snils_valid_expr, "snils_invalid"),
+    FieldType.INN: _checked(_valid_by(is_valid_inn), "inn_invalid"),
+    FieldType.OGRN: _checked(_valid_by(is_valid_ogrn), "ogrn_invalid"),
+    FieldType.SNILS: _checked(_valid_by(is_valid_snils), "snils_invalid"),
     FieldType.ACCOUNT: _clean_account,
 }
 
@@ -428,27 +473,27 @@ def _check_required(
     for spec in specs.values():
         if spec.required:
             missing = pl.col(spec.name) == ""
-            _count(frame, counters, "missing_required", missing)
-            frame = _add_reason(frame, missing, f"missing_required:{spec.name}")
+            frame, flagged = _flag(frame, "missing_required", missing)
+            frame = _add_reason(frame, flagged, f"missing_required:{spec.name}")
     if kind in (FileKind.CUSTOMERS, FileKind.ACCOUNTS):
         person = pl.col("company_name") == ""
         nameless = person & ((pl.col("last_name") == "") | (pl.col("first_name") == ""))
-        _count(frame, counters, "missing_required", nameless)
-        frame = _add_reason(frame, nameless, "missing_required:name")
+        frame, flagged = _flag(frame, "missing_required", nameless)
+        frame = _add_reason(frame, flagged, "missing_required:name")
         no_id = pl.col("external_id") == ""
-        _count(frame, counters, "missing_required", no_id)
-        frame = _add_reason(frame, no_id, "missing_required:external_id")
+        frame, flagged = _flag(frame, "missing_required", no_id)
+        frame = _add_reason(frame, flagged, "missing_required:external_id")
     if kind == FileKind.ACCOUNTS:
         no_address = (pl.col("street") == "") | (pl.col("house") == "")
-        _count(frame, counters, "missing_required", no_address)
-        frame = _add_reason(frame, no_address, "missing_required:address")
+        frame, flagged = _flag(frame, "missing_required", no_address)
+        frame = _add_reason(frame, flagged, "missing_required:address")
     return frame
 
 
 def _flag_extra(frame: pl.DataFrame, counters: Counter[str]) -> pl.DataFrame:
     extra = pl.col(EXTRA).str.strip_chars() != ""
-    _count(frame, counters, "extra_fields", extra)
-    return _add_reason(frame, extra, "extra_fields")
+    frame, flagged = _flag(frame, "extra_fields", extra)
+    return _add_reason(frame, flagged, "extra_fields")
 
 
 def _customer_kind(frame: pl.DataFrame, counters: Counter[str]) -> pl.DataFrame:
@@ -467,8 +512,8 @@ def _customer_kind(frame: pl.DataFrame, counters: Counter[str]) -> pl.DataFrame:
         & (pl.col("inn") != "")
         & (pl.col("inn").str.len_chars() != 10)
     )
-    _count(frame, counters, "inn_invalid", wrong_inn)
-    return _add_reason(frame, wrong_inn, "inn_invalid:inn")
+    frame, flagged = _flag(frame, "inn_invalid", wrong_inn)
+    return _add_reason(frame, flagged, "inn_invalid:inn")
 
 
 def stable_hash(text: str) -> int:
@@ -533,5 +578,8 @@ def _conflicts(
         diffs[row["__key__"]] = {c: sorted(row[c]) for c in compared if len(row[c]) > 1}
     conflicted = has_key & key.is_in(clashing["__key__"].implode())
     _count(frame, counters, "conflicting_duplicate", conflicted)
-    frame = _add_reason(frame, conflicted, f"conflicting_duplicate:{'/'.join(key_fields)}")
+    code = pl.lit([f"conflicting_duplicate:{'/'.join(key_fields)}"], dtype=pl.List(pl.String))
+    frame = frame.with_columns(
+        pl.when(conflicted).then(pl.col(REASONS).list.concat(code)).otherwise(pl.col(REASONS)).alias(REASONS)
+    )
     return frame, diffs

@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 from rapidfuzz import fuzz
 
@@ -40,6 +39,8 @@ _CUSTOMER_COLUMNS = (
     "id", "kind", "last_name", "first_name", "middle_name", "birth_date", "company_name", "inn", "ogrn",
     "kpp", "paper_bill", "match_name", "match_block", "created_at", "updated_at",
 )  # fmt: skip
+_PEOPLE = ("pk", "match_name", "match_block", "last_name", "first_name", "middle_name", "company_name")
+_IN_BATCH = 5000
 _ACCOUNT_FIELDS = (
     "account_number",
     "postal_code",
@@ -214,44 +215,37 @@ class CustomerAccountApplier:
         names = {k[0] for k in keyed.values() if k[0]}
         blocks = {k[1] for k in keyed.values() if k[1]}
         phones = {r.values["phone"] for r in created if r.values["phone"]}
-        neighbours = list(
-            Customer.objects.filter(Q(match_name__in=names) | Q(match_block__in=blocks)).values(
-                "pk", "match_name", "match_block", "last_name", "first_name", "middle_name", "company_name"
-            )
-        )
+        people: dict[int, dict[str, Any]] = {}
         by_name, by_block = defaultdict(list), defaultdict(list)
-        for n in neighbours:
-            by_name[n["match_name"]].append(n)
-            by_block[n["match_block"]].append(n)
+        # Two indexed IN lookups (an OR of the two would make SQLite scan the table).
+        for key, wanted, index in (("match_name", names, by_name), ("match_block", blocks, by_block)):
+            for n in _values_in(Customer, key, wanted, _PEOPLE):
+                people[n["pk"]] = n
+                index[n[key]].append(n["pk"])
         by_phone = defaultdict(list)
-        for customer_id, value in Contact.objects.filter(
-            kind=Contact.Kind.PHONE, value__in=phones
-        ).values_list("customer_id", "value"):
-            by_phone[value].append(customer_id)
+        for n in _values_in(Contact, "value", phones, ("customer_id", "value"), kind=Contact.Kind.PHONE):
+            by_phone[n["value"]].append(n["customer_id"])
+        missing = {pk for pks in by_phone.values() for pk in pks} - set(people)
+        for n in _values_in(Customer, "pk", missing, _PEOPLE):
+            people[n["pk"]] = n
         candidates = []
         for customer_id, (name_key, block_key, row) in keyed.items():
             found: dict[int, set[str]] = defaultdict(set)
-            for n in by_name.get(name_key, [])[:MAX_BLOCK] if name_key else []:
-                found[n["pk"]].add("name")
-            for n in by_block.get(block_key, [])[:MAX_BLOCK] if block_key else []:
-                found[n["pk"]].add("block")
-            for other in by_phone.get(row.values["phone"], [])[:MAX_BLOCK]:
-                found[other].add("phone")
+            for pk in by_name.get(name_key, [])[:MAX_BLOCK] if name_key else []:
+                found[pk].add("name")
+            for pk in by_block.get(block_key, [])[:MAX_BLOCK] if block_key else []:
+                found[pk].add("block")
+            for pk in by_phone.get(row.values["phone"], [])[:MAX_BLOCK]:
+                found[pk].add("phone")
             found.pop(customer_id, None)
-            candidates.extend(self._scored(customer_id, row, found, neighbours))
+            candidates.extend(self._scored(customer_id, row, found, people))
         DuplicateCandidate.objects.bulk_create(candidates, ignore_conflicts=True, batch_size=2000)
 
     def _scored(
-        self, customer_id: int, row: _Row, found: dict[int, set[str]], neighbours: list[dict[str, Any]]
+        self, customer_id: int, row: _Row, found: dict[int, set[str]], people: dict[int, dict[str, Any]]
     ) -> list[DuplicateCandidate]:
         if not found:
             return []
-        people = {n["pk"]: n for n in neighbours}
-        missing = [pk for pk in found if pk not in people]
-        for n in Customer.objects.filter(pk__in=missing).values(
-            "pk", "last_name", "first_name", "middle_name", "company_name"
-        ):
-            people[n["pk"]] = n
         ours = _full_name(row.values)
         out = []
         for pk, shared in found.items():
@@ -430,3 +424,15 @@ def _building_key(values: dict[str, str]) -> tuple[str, str, str]:
 
 def _date(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
+
+
+def _values_in(
+    model: Any, field: str, wanted: set[Any], columns: tuple[str, ...], **filters: Any
+) -> list[dict[str, Any]]:
+    """Return the rows whose field is in `wanted`, querying in batches the databases accept."""
+    values = sorted(wanted)
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(values), _IN_BATCH):
+        lookup = {f"{field}__in": values[start : start + _IN_BATCH], **filters}
+        found.extend(model.objects.filter(**lookup).values(*columns))
+    return found
