@@ -58,7 +58,9 @@ def test_a_short_account_number_is_explained(client: Client, db) -> None:  # typ
     assert "Номер лицевого счёта содержит от 6 до 20 цифр." in response.content.decode()
 
 
-def test_the_meter_way_says_to_use_the_bill_code(client: Client, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_meter_way_says_to_use_the_bill_code(client: Client, db, settings) -> None:  # type: ignore[no-untyped-def]
+    # The deployment has no payment verifier (the default one is payments'):
+    settings.IDENTITY_PAYMENT_VERIFIER = "abonent.identity.verifiers.PaymentCheckUnavailable"
     body = client.get("/register/").content.decode()
     assert reverse("identity:register_meter") not in body  # not offered while payments cannot be checked
     page = client.get("/register/meter/")
