@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from abonent.billing.models import Bill
+from abonent.billing.services.charge_run import run_pending_chunks, start_charge_run
 from abonent.core.models import AuditEvent
-from abonent.documents.models import DocumentKind, DocumentTemplate
+from abonent.documents.models import ArchivedDocument, DocumentKind, DocumentTemplate
 from abonent.identity.services import issue_api_token
+from tests.billing.charge_setup import OCTOBER, build_example
 from tests.documents.helpers import attachment_on, document_on
 from tests.factories import BranchFactory, StaffUserFactory
 
@@ -127,3 +130,24 @@ def test_template_editor_is_for_administrators_only(client_for, operator, strang
         client_for(operator).get(reverse("console_documents:template", args=[template.pk])).status_code == 403
     )
     assert client_for(stranger).get(reverse("console_documents:templates")).status_code == 302
+
+
+def test_a_bills_pdf_is_archived_once_and_only_for_who_may_see_the_bill(
+    client_for, customer, stranger, account
+) -> None:
+    build_example(account)
+    run_pending_chunks(run=start_charge_run(branch=account.branch, period=OCTOBER, enqueue=False))
+    bill = Bill.objects.get(account=account, period=OCTOBER.start)
+    url = reverse("documents:bill_pdf", args=[bill.pk])
+
+    first = client_for(customer).get(url + "?download=1")
+    again = client_for(customer).get(url)
+
+    assert first.status_code == 200 and first.content.startswith(b"%PDF")
+    disposition = first["Content-Disposition"]
+    assert disposition.startswith("attachment;") and bill.number in disposition
+    assert ArchivedDocument.objects.filter(kind=DocumentKind.BILL, source_id=bill.pk).count() == 1
+    assert again.content == first.content  # rendered again from the archive: the same bytes
+    assert client_for(stranger).get(url).status_code == 404
+    detail = client_for(customer).get(reverse("bills:detail", args=[bill.pk])).content.decode()
+    assert url in detail

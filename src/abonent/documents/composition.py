@@ -37,7 +37,7 @@ from abonent.documents.models import (
     PrintBatch,
 )
 from abonent.documents.selectors import render_document
-from abonent.documents.services import ArchiveItem, archive_documents, ensure_dictionary
+from abonent.documents.services import ArchiveItem, archive_document, archive_documents, ensure_dictionary
 from abonent.identity.models import User
 
 CHUNK_SIZE = 500
@@ -113,6 +113,22 @@ def compose_chunk(*, chunk_id: int) -> int:
         raise
     _finish_if_complete(chunk.run_id)
     return archived
+
+
+def bill_document(*, bill: Bill) -> ArchivedDocument:
+    """Return the archived document of an issued bill, archiving it now if no run composed it yet."""
+    existing = ArchivedDocument.objects.filter(kind=DocumentKind.BILL, source_id=bill.pk).first()
+    if existing is not None:
+        return existing
+    ensure_dictionary(kind=DocumentKind.BILL)
+    return archive_document(
+        kind=DocumentKind.BILL,
+        data=bill_document_data(bill=bill),
+        customer=bill.account.customer,
+        account=bill.account,
+        period=bill.period,
+        source_id=bill.pk,
+    )
 
 
 def _bill_items(bill_ids: list[int]) -> Iterator[ArchiveItem]:

@@ -8,8 +8,10 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from abonent.billing.selectors import bill_for_user
 from abonent.customers.selectors import account_cards
 from abonent.documents import attachments as attachment_service
+from abonent.documents.composition import bill_document
 from abonent.documents.models import Attachment, DocumentKind
 from abonent.documents.selectors import (
     attachment_for_user,
@@ -55,6 +57,20 @@ def document_file(request: HttpRequest, document_id: int, fmt: str) -> HttpRespo
     response = HttpResponse(content, content_type="image/png" if fmt == "png" else "application/pdf")
     disposition = "attachment" if request.GET.get("download") else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="document-{document.pk}.{fmt}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+def bill_file(request: HttpRequest, bill_id: int) -> HttpResponse:
+    """Return the PDF of one of the login's bills (archived on first request if no run composed it)."""
+    with domain_errors_as_http():
+        bill = bill_for_user(user=request.user, bill_id=bill_id)
+        document = bill_document(bill=bill)
+        content = render_document(document=document)
+    response = HttpResponse(content, content_type="application/pdf")
+    disposition = "attachment" if request.GET.get("download") else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="bill-{bill.number}.pdf"'
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
