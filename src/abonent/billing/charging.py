@@ -574,12 +574,19 @@ def _norm_volume(
                 "day": f"{period.end:%d.%m.%Y}",
             }
         )
-    period_days = _period_facts(period)[2]
+    return _norm_volume_of(norm, account.residents, account.area, days, _period_facts(period)[2])
+
+
+@lru_cache(maxsize=8192)
+def _norm_volume_of(
+    norm: NormTerms, residents: int, area: Decimal | None, days: int, period_days: int
+) -> Decimal:
+    """Return the volume by norm (cached: residents and areas repeat across thousands of accounts)."""
     partial = days < period_days
     return norm_volume(
         norm=norm,
-        residents=account.residents,
-        area=account.area,
+        residents=residents,
+        area=area,
         days=days if partial else None,
         period_days=period_days if partial else None,
     )

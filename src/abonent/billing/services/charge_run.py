@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import partial
+from typing import TypeVar
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -61,6 +62,7 @@ from abonent.identity.models import User
 from abonent.metering.models import Meter, Reading
 
 CHUNK_ACCOUNTS = 10_000
+_Answer = TypeVar("_Answer")
 # The tariff category of each customer kind (billing.services.tariffs.category_for, without a model per row).
 _CATEGORIES = {kind: category_for(Customer(kind=kind)) for kind in Customer.Kind.values}
 _IN_BATCH = 900  # ids per IN (...) list: under SQLite's variable limit on every build
@@ -447,8 +449,15 @@ def _earlier_entries(
     meters: dict[int, list[MeterFacts]], period: BillingPeriod
 ) -> dict[int, dict[date, list[dict[str, object]]]]:
     """Read the meter entries of earlier bills for the accounts whose meters close a gap of readings now."""
+    previous = period.previous().start
     gaps = {
-        account_id: {q for meter in account_meters for q in gap_periods(meter=meter, period=period)}
+        account_id: {
+            q
+            for meter in account_meters
+            # The usual meter has both readings and so no gap: skip the closer look.
+            if period.start in meter.readings and previous not in meter.readings
+            for q in gap_periods(meter=meter, period=period)
+        }
         for account_id, account_meters in meters.items()
     }
     gaps = {account_id: periods for account_id, periods in gaps.items() if periods}
@@ -479,7 +488,20 @@ def price_book() -> PriceBook:
     norms: dict[tuple[int, str, str], list[ConsumptionNorm]] = defaultdict(list)
     for norm in ConsumptionNorm.objects.filter(variant=""):
         norms[(norm.service_id, norm.region_code, norm.category)].append(norm)
-    return PriceBook(tariff=partial(_find_tariff, tariffs), norm=partial(_find_norm, norms))
+    return PriceBook(tariff=_memo(partial(_find_tariff, tariffs)), norm=_memo(partial(_find_norm, norms)))
+
+
+def _memo(find: Callable[..., _Answer]) -> Callable[..., _Answer]:
+    """Remember a lookup's answers by its keyword arguments: a chunk asks the same few questions."""
+    answers: dict[tuple[object, ...], _Answer] = {}
+
+    def cached(**keys: object) -> _Answer:
+        key = tuple(sorted(keys.items()))
+        if key not in answers:
+            answers[key] = find(**keys)
+        return answers[key]
+
+    return cached
 
 
 def _rate_order(rate) -> tuple[str, int, Decimal]:
