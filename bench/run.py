@@ -10,6 +10,7 @@ BENCH_ONLY (comma-separated figure groups to run, e.g. "demo").
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sys
@@ -116,7 +117,6 @@ def bench_readings() -> dict[str, dict[str, object]]:
     return measure(demo_database_url("postgres"))
 
 
-
 def bench_documents() -> dict[str, dict[str, object]]:
     """Archive size, retrieval+render latency, composition rate and the WeasyPrint ratio (own database)."""
     from bench.documents import bench_documents as measure
@@ -157,13 +157,27 @@ GROUPS = {
 
 def main() -> None:
     only = [g for g in os.environ.get("BENCH_ONLY", "").split(",") if g] or list(GROUPS)
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"figures": {}}
     for name in only:
-        results["figures"].update(GROUPS[name]())
-    results["machine"] = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
-    results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(f"wrote {RESULTS}")
+        record(GROUPS[name]())
+
+
+def record(figures: dict[str, dict[str, object]]) -> None:
+    """Merge a group's figures into bench/results.json as soon as it ends (a later failure keeps them).
+
+    The file is re-read under a lock, so two bench runs (say, one per database) never drop each other's.
+    """
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"figures": {}}
+        measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        for figure_ in figures.values():
+            figure_.setdefault("measured_at", measured_at)
+            figure_.setdefault("load_average", round(os.getloadavg()[0], 1))
+        results["figures"].update(figures)
+        results["machine"] = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
+        results["measured_at"] = measured_at
+        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {', '.join(figures)} to {RESULTS}", flush=True)
 
 
 if __name__ == "__main__":
