@@ -24,6 +24,7 @@ from bench.common import (
     DEMO_POSTGRES,
     DEMO_SQLITE,
     RESULTS,
+    WORK,
     demo_database_url,
     figure,
     fresh_postgres,
@@ -177,6 +178,9 @@ def record(figures: dict[str, dict[str, object]]) -> None:
         results["machine"] = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
         results["measured_at"] = measured_at
         RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        WORK.mkdir(parents=True, exist_ok=True)
+        with (WORK / "figures.jsonl").open("a") as journal:  # every figure ever measured here, in order
+            journal.write(json.dumps(figures, ensure_ascii=False) + "\n")
     print(f"wrote {', '.join(figures)} to {RESULTS}", flush=True)
 
 
