@@ -237,3 +237,31 @@ def test_chunks_run_as_background_tasks(account, django_capture_on_commit_callba
         run = start_charge_run(branch=account.branch, period=OCTOBER, chunk_accounts=2)
     run.refresh_from_db()
     assert run.status == ChargeRun.Status.DONE and run.bills == 3
+
+
+def test_the_run_accrues_penalties_of_debtors_as_the_statement_says(account):
+    """5000.00 of March electricity unpaid: by 31.10 its penalty is the statement's, on the bill and once only."""
+    from abonent.billing.selectors import penalty_statement
+    from abonent.billing.services.penalties import accrue_penalties
+
+    example = build_example(account)
+    LedgerEntry.objects.create(
+        account=account,
+        service=example.electricity,
+        period=datetime.date(2026, 3, 1),
+        kind="charge",
+        amount=Decimal("5000.00"),
+        occurred_on=datetime.date(2026, 3, 31),
+        source="test",
+        idempotency_key="march",
+    )
+    expected = sum(line.amount for line in penalty_statement(account=account, as_of=OCTOBER.end))
+    assert expected > 0
+    _run(account.branch)
+    penalty = LedgerEntry.objects.get(account=account, kind="penalty")
+    assert penalty.amount == expected and penalty.service == example.electricity
+    bill = Bill.objects.get(account=account)
+    assert bill.penalties == expected
+    assert bill.total_due == Decimal("5000.00") + Decimal("2220.50") + expected
+    assert accrue_penalties(account=account, through=OCTOBER.end) == []  # already posted: nothing new
+    assert LedgerEntry.objects.filter(account=account, kind="penalty").count() == 1

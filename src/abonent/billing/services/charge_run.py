@@ -51,6 +51,7 @@ from abonent.billing.models import (
     Tariff,
 )
 from abonent.billing.selectors import DueCalendar, due_calendar
+from abonent.billing.services.penalty_run import PENALTY_SOURCE, penalty_postings
 from abonent.billing.services.tariffs import RateTerms, TariffTerms, category_for
 from abonent.core.bulk import insert_rows, table_spec
 from abonent.core.freshness import touch_everything
@@ -270,6 +271,12 @@ def charge_accounts(
     calendar = due_calendar(organisation=branch.organisation)
     entries = insert_rows(LEDGER_SPEC, _ledger_rows(charges, period))
     totals = _ledger_totals(first, last, period)
+    categories = {a.id: a.category for a in facts.accounts}
+    debtors = {pk: categories[pk] for pk, t in totals.items() if t.opening > 0 and pk in categories}
+    penalties = penalty_postings(debtors=debtors, period=period, calendar=calendar)
+    entries += insert_rows(LEDGER_SPEC, _penalty_rows(penalties, period))
+    for account_id, _service_id, amount, _key, _reason in penalties:
+        totals[account_id].penalty += int(amount * 100)
     bills = insert_rows(BILL_SPEC, _bill_rows(charges, facts.numbers, totals, period, calendar, run_id))
     return charges, ChunkOutcome(accounts=len(charges), bills=bills, entries=entries)
 
@@ -576,6 +583,27 @@ def _ledger_rows(charges: Iterable[AccountCharge], period: BillingPeriod) -> Ite
                 posting.key,
                 "",
             )
+
+
+def _penalty_rows(
+    penalties: list[tuple[int, int, Decimal, str, str]], period: BillingPeriod
+) -> Iterator[tuple[object, ...]]:
+    posted_at = db_moment(timezone.now())
+    for account_id, service_id, amount, key, reason in penalties:
+        yield (
+            account_id,
+            service_id,
+            period.start.isoformat(),
+            LedgerEntry.Kind.PENALTY,
+            LedgerEntry.Component.PENALTY,
+            str(amount),
+            period.end.isoformat(),
+            posted_at,
+            reason,
+            PENALTY_SOURCE,
+            key,
+            "",
+        )
 
 
 @dataclass
