@@ -138,13 +138,6 @@ def bench_integration() -> dict[str, dict[str, object]]:
     return run()
 
 
-def bench_billing() -> dict[str, dict[str, object]]:
-    """The monthly charge run of every branch on clones of the demo databases (SQLite and PostgreSQL)."""
-    from bench.billing import bench_billing as measure
-
-    return measure()
-
-
 def bench_payments() -> dict[str, dict[str, object]]:
     """Webhook processing throughput with duplicates and out-of-order notices (own databases)."""
     from bench.payments import bench_webhooks
