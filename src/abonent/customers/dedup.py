@@ -12,7 +12,7 @@ likely ones (score ≥ LIKELY_SCORE) are queued as DuplicateCandidate for a pers
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -193,11 +193,11 @@ def _blocked(candidate: CustomerCandidate) -> dict[int, set[str]]:
     return found
 
 
-def _merged_away() -> models.QuerySet[CustomerMerge]:
+def _merged_away() -> Any:  # a values() subquery of merged ids
     return CustomerMerge.objects.filter(undone_at__isnull=True).values("merged_id")
 
 
-def _score(candidate: CustomerCandidate, row: dict[str, Any], shared: set[str]) -> Match:
+def _score(candidate: CustomerCandidate, row: Mapping[str, Any], shared: set[str]) -> Match:
     """Score 0..100 how likely the row is the candidate: name similarity plus agreeing identifiers."""
     if candidate.kind == Customer.Kind.LEGAL_ENTITY or row["kind"] == Customer.Kind.LEGAL_ENTITY:
         similarity = fuzz.token_sort_ratio(

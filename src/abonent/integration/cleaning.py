@@ -550,8 +550,8 @@ def _duplicates(frame: pl.DataFrame, kind: str, counters: Counter[str]) -> tuple
     diffs: dict[str, dict[str, list[str]]] = {}
     groups = [(keys, [c for c in frame.columns if c in {s.name for s in fields_for(kind)}])]
     if kind in KIND_SECONDARY_KEYS:
-        secondary, compared = KIND_SECONDARY_KEYS[kind]
-        groups.append(([secondary], list(compared)))
+        secondary, also = KIND_SECONDARY_KEYS[kind]
+        groups.append(([secondary], list(also)))
     for key_fields, compared in groups:
         frame, found = _conflicts(frame, key_fields, compared, counters)
         diffs.update(found)

@@ -126,9 +126,11 @@ def dirty_lines(*, rows: int, seed: int) -> Iterator[tuple[list[str], dict[str, 
         index += 1
         record = _record(rng, index, seed * 10_000_000 + index)
         dirt = _pick_dirt(rng)
-        truth = {"client": record.client, "account": record.account, "dirt": dirt, "expect": "apply",
-                 "last": record.last, "first": record.first, "phone": record.phone, "email": record.email,
-                 "born": record.born.isoformat()}  # fmt: skip
+        truth: dict[str, object] = {
+            "client": record.client, "account": record.account, "dirt": dirt, "expect": "apply",
+            "last": record.last, "first": record.first, "phone": record.phone, "email": record.email,
+            "born": record.born.isoformat(),
+        }  # fmt: skip
         line = _line(record, phone_format=dirt == "phone_format")
         if dirt == "swap" and record.email:
             line[4], line[5] = line[5], line[4]

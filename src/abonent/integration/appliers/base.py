@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, models
@@ -53,7 +53,7 @@ def load_records(source_id: int, kind: str, keys: Iterable[str]) -> dict[str, tu
 def save_records(
     source_id: int,
     kind: str,
-    records: list[tuple[str, int, int | None]],
+    records: Sequence[tuple[str, int, int | None]],
     run_id: int | None,
     known: dict[str, tuple[int, int | None]] | None = None,
 ) -> None:

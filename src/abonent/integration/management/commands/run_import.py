@@ -45,11 +45,12 @@ class Command(BaseCommand):
             self.stdout.flush()
         else:
             raise CommandError("give FILE with --profile, or --resume RUN_ID")
-        done = run_import(
-            run_id=run_id,
-            chunk_rows=chunk,
-            on_chunk=lambda r: (self.stdout.write(f"cursor {r.cursor}"), self.stdout.flush()),
-        )
+
+        def progress(run: ImportRun) -> None:
+            self.stdout.write(f"cursor {run.cursor}")
+            self.stdout.flush()
+
+        done = run_import(run_id=run_id, chunk_rows=chunk, on_chunk=progress)
         self.stdout.write(
             f"{done.status}: {done.total_rows} rows, applied {done.applied}, updated {done.updated},"
             f" unchanged {done.unchanged}, quarantined {done.quarantined}, {done.rows_per_second:,.0f} rows/s"
