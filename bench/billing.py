@@ -9,6 +9,7 @@ on PostgreSQL (the two cores). The clone is dropped afterwards, so the bench can
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -70,7 +71,7 @@ def time_charge_run(engine: str) -> tuple[float, int]:
 def bench_billing() -> dict[str, dict[str, object]]:
     suffix = "1m" if ACCOUNTS == 1_000_000 else f"{ACCOUNTS}"
     figures = {}
-    for engine in ("sqlite", "postgres"):
+    for engine in os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(","):
         seconds, accounts = time_charge_run(engine)
         rate = accounts / max(seconds, 1e-9)
         print(f"charge run {engine}: {seconds:.1f} s for {accounts:,} accounts ({rate:,.0f}/s)", flush=True)
