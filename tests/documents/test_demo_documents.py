@@ -30,6 +30,13 @@ def test_every_customer_gets_each_folder_once(account, other_account) -> None:
         assert sorted(categories) == sorted(FolderCategory.values)
 
 
+def test_a_fresh_demo_gets_all_folders_in_one_statement(account, other_account) -> None:
+    added = create_all_folders()
+
+    assert added == 2 * len(FolderCategory.values)
+    assert ClientFolder.objects.filter(customer=other_account.customer).count() == len(FolderCategory.values)
+
+
 def test_letters_for_all_and_a_debt_notice_where_the_ledger_shows_a_debt(branch) -> None:
     owing = AccountFactory(number="669000000002", branch=branch)
     settled = AccountFactory(number="669000000003", branch=branch)

@@ -53,11 +53,13 @@ def create_all_folders() -> int:
     table, customers = ClientFolder._meta.db_table, Customer._meta.db_table
     categories = " UNION ALL ".join(["SELECT %s AS category"] * len(FolderCategory.values))
     # Table names come from the models, the categories are parameters: nothing here is user input.
-    sql = (
-        f"INSERT INTO {table} (customer_id, category) SELECT c.id, f.category FROM {customers} c"  # noqa: S608
-        f" CROSS JOIN ({categories}) f WHERE NOT EXISTS (SELECT 1 FROM {table} x"
-        " WHERE x.customer_id = c.id AND x.category = f.category)"
-    )
+    sql = f"INSERT INTO {table} (customer_id, category) SELECT c.id, f.category FROM {customers} c"  # noqa: S608
+    sql += f" CROSS JOIN ({categories}) f"
+    if ClientFolder.objects.exists():  # a fresh demo has none: no probe per row then
+        sql += (
+            f" WHERE NOT EXISTS (SELECT 1 FROM {table} x"  # noqa: S608
+            " WHERE x.customer_id = c.id AND x.category = f.category)"
+        )
     with connection.cursor() as cursor:
         cursor.execute(sql, list(FolderCategory.values))
         return cursor.rowcount
