@@ -3,10 +3,13 @@ a stranger and staff of another branch get nothing of the victim's documents, bi
 
 from __future__ import annotations
 
+import re
+
+from django.test import Client
 from django.urls import get_resolver
 
 from tests.factories import StaffUserFactory
-from tests.test_access_leaks import PARAMETER, assert_no_leak, victim_ids, walk
+from tests.test_access_leaks import ALLOWED_STATUSES, PARAMETER, assert_no_leak, victim_ids, walk
 
 PREFIXES = ("cabinet/documents/", "console/documents/")
 
@@ -35,3 +38,20 @@ def test_staff_of_another_branch_see_nothing_of_the_victims_documents(
     client = client_for(StaffUserFactory(staff_role="operator", branch=other_account.branch))
     for path in documents_paths(account):
         assert_no_leak(client, path, account)
+
+
+def test_documents_api_leaks_nothing_to_a_stranger(client_for, stranger, customer, account) -> None:  # type: ignore[no-untyped-def]
+    schema = Client().get("/api/openapi.json").json()
+    ids = victim_ids(account)
+    client = client_for(stranger)
+    checked = 0
+    for template, operations in schema["paths"].items():
+        if not template.startswith("/api/v1/documents/") or "{" not in template:
+            continue
+        path = re.sub(r"{(\w+)}", lambda m: str(ids[m.group(1)]()), template)
+        for method in operations:
+            response = client.generic(method.upper(), path, data="{}", content_type="application/json")
+            assert response.status_code in ALLOWED_STATUSES, f"{method} {path} → {response.status_code}"
+            assert account.number not in response.content.decode(errors="replace")
+            checked += 1
+    assert checked >= 3
