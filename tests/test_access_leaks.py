@@ -21,8 +21,8 @@ from abonent.metering.models import Meter
 from tests.billing import helpers as billing
 from tests.documents import helpers as documents
 from tests.integration import helpers as integration
-from tests.payments.helpers import payment_on
 from tests.factories import MeterFactory, StaffUserFactory
+from tests.payments.helpers import payment_on
 
 pytestmark = pytest.mark.django_db
 

@@ -11,6 +11,7 @@ from abonent.core.maintenance import append_only_tables_erasable
 from abonent.core.production_calendar import load_federal_calendar
 from abonent.customers.models import Account
 from abonent.demo.generator import build_demo
+from abonent.documents.services import install_shipped_templates
 
 
 class Command(BaseCommand):
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             # flush also erased the reference data the migrations loaded; put it back
             load_federal_calendar()
             load_reference_data()
+            install_shipped_templates()
         summary = build_demo(accounts=accounts, seed=seed, report=self.stdout.write)
         touch_everything()  # a reload may give old logins' ids to new people: no cached page survives it
         self.stdout.write(
