@@ -20,8 +20,8 @@ from abonent.documents.models import DocumentTemplate
 from abonent.metering.models import Meter
 from tests.billing import helpers as billing
 from tests.documents import helpers as documents
-from tests.integration import helpers as integration
 from tests.factories import MeterFactory, StaffUserFactory
+from tests.integration import helpers as integration
 from tests.payments.helpers import payment_on
 
 pytestmark = pytest.mark.django_db

@@ -240,7 +240,7 @@ def test_chunks_run_as_background_tasks(account, django_capture_on_commit_callba
 
 
 def test_the_run_accrues_penalties_of_debtors_as_the_statement_says(account):
-    """5000.00 of March electricity unpaid: by 31.10 its penalty is the statement's, on the bill and once only."""
+    """5000.00 of March electricity unpaid: by 31.10 its penalty is the statement's, billed once."""
     from abonent.billing.selectors import penalty_statement
     from abonent.billing.services.penalties import accrue_penalties
 

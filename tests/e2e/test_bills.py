@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from abonent.billing.models import Bill
-from abonent.billing.services.reference import load_reference_data
 from abonent.billing.services.charge_run import run_pending_chunks, start_charge_run
+from abonent.billing.services.reference import load_reference_data
 from tests.billing.charge_setup import OCTOBER, add_reading, build_example
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_shell_screenshots import OVERFLOW, sign_in

@@ -5,8 +5,8 @@ from django.views.i18n import JavaScriptCatalog
 
 from abonent.api.urls import api
 from abonent.core import views as core_views
-from abonent.portal.views import auth as auth_views
 from abonent.portal import payments_urls
+from abonent.portal.views import auth as auth_views
 from abonent.portal.views import home as home_views
 
 urlpatterns = [

@@ -110,9 +110,7 @@ class CustomerAccountApplier:
                 r.reasons.append("account_exists_elsewhere")
 
     # --- customers -----------------------------------------------------------------------------------
-    def _customers(
-        self, rows: list[_Row], known: dict[str, tuple[int, int | None]], now: Any
-    ) -> list[_Row]:
+    def _customers(self, rows: list[_Row], known: dict[str, tuple[int, int | None]], now: Any) -> list[_Row]:
         """Create, update or keep each row's customer; return the rows that created one."""
         by_key: dict[str, list[_Row]] = defaultdict(list)
         for r in rows:
