@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -38,11 +41,11 @@ class HintRuleAdmin(admin.ModelAdmin):
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
 
-    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]  # admin's signature
+    def save_model(self, request: HttpRequest, obj: HintRule, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         touch_everything()  # a rule speaks to every dashboard: none may keep showing the old advice
 
-    def delete_model(self, request, obj) -> None:  # type: ignore[no-untyped-def]  # admin's signature
+    def delete_model(self, request: HttpRequest, obj: HintRule) -> None:
         super().delete_model(request, obj)
         touch_everything()
 
