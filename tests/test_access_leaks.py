@@ -60,6 +60,10 @@ def victim_ids(account) -> VictimIds:  # type: ignore[no-untyped-def]
         "quarantined_id": lambda: integration.quarantined_on(account).pk,
         "duplicate_id": lambda: integration.duplicate_on(account).pk,
         "merge_id": lambda: integration.merge_on(account).pk,
+        # The integration API belongs to source systems' tokens: a customer's session reaches none of it.
+        "source_code": lambda: integration.run_on(account).profile.source.code,
+        "kind": lambda: "accounts",
+        "import_id": lambda: integration.run_on(account).pk,
         "bill_id": lambda: billing.bill_on(account).pk,
     }
 
