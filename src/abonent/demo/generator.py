@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from abonent.billing.services.reference import load_reference_data
 from abonent.core.bulk import analyze_database, bulk_load_session, indexes_deferred
+from abonent.core.production_calendar import load_federal_calendar
 from abonent.customers.models import District, Service
 from abonent.demo import names
 from abonent.demo.billing import generate_billing
@@ -18,6 +20,7 @@ from abonent.demo.personas import DemoLogin, create_personas
 from abonent.demo.population import POPULATION_MODELS, PopulationGenerator
 from abonent.demo.readings import generate_readings
 from abonent.demo.reference import BRANCH_PLANS, create_branches, create_organisation, create_services
+from abonent.documents.services import install_shipped_templates
 from abonent.identity.services import ensure_staff_groups
 from abonent.integration.demo import generate_integration
 
@@ -29,9 +32,17 @@ class DemoSummary:
     logins: list[DemoLogin]
 
 
+def ensure_reference_data() -> None:
+    """Put back what the migrations load (a flush empties it): calendar, key rates, document templates."""
+    load_federal_calendar()
+    load_reference_data()
+    install_shipped_templates()
+
+
 def build_demo(*, accounts: int, seed: int = 2026, report: Callable[[str], None] = print) -> DemoSummary:
     """Create the demo utility on an empty database and return the logins to print."""
     started = time.monotonic()
+    ensure_reference_data()
     with transaction.atomic():
         organisation = create_organisation()
         branches = create_branches(organisation)

@@ -5,13 +5,10 @@ from __future__ import annotations
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from abonent.billing.services.reference import load_reference_data
 from abonent.core.freshness import touch_everything
 from abonent.core.maintenance import append_only_tables_erasable
-from abonent.core.production_calendar import load_federal_calendar
 from abonent.customers.models import Account
 from abonent.demo.generator import build_demo
-from abonent.documents.services import install_shipped_templates
 
 
 class Command(BaseCommand):
@@ -41,10 +38,7 @@ class Command(BaseCommand):
         if reset:
             with append_only_tables_erasable():
                 call_command("flush", interactive=False, verbosity=0)
-            # flush also erased the reference data the migrations loaded; put it back
-            load_federal_calendar()
-            load_reference_data()
-            install_shipped_templates()
+            # flush also erased the reference data the migrations loaded; build_demo puts it back
         summary = build_demo(accounts=accounts, seed=seed, report=self.stdout.write)
         touch_everything()  # a reload may give old logins' ids to new people: no cached page survives it
         self.stdout.write(
