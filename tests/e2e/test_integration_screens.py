@@ -8,8 +8,17 @@ from django.db import transaction
 from abonent.integration.dirty import write_dirty_export
 from abonent.integration.models import ImportRun
 from abonent.integration.services import run_import, start_import
-from tests.e2e.conftest import browser, page, screenshot  # noqa: F401 - the browser fixtures, used by name
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_shell_screenshots import OVERFLOW, sign_in
+
+# The integration tests' fixtures, by name (they live in tests/integration/conftest.py).
+from tests.integration.conftest import (  # noqa: F401
+    _imports_in_tmp,
+    accounts_profile,
+    integration_admin,
+    profile_for,
+    source,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,9 +38,9 @@ def _stop(run: ImportRun) -> None:
 
 def test_progress_report_and_duplicates_pages(
     live_server,
-    page,  # noqa: F811 - the browser fixture imported above
-    integration_admin,
-    accounts_profile,
+    page,
+    integration_admin,  # noqa: F811 - the fixture imported above, by name
+    accounts_profile,  # noqa: F811
     tmp_path,
 ):  # type: ignore[no-untyped-def]
     out = tmp_path / "billing-export-2026-11.csv"
