@@ -114,7 +114,8 @@ def test_stranger_sees_nothing_of_the_victim(client_for, stranger, customer, acc
 def test_staff_of_another_branch_see_nothing_of_the_victim(
     client_for, customer, account, other_account
 ) -> None:  # type: ignore[no-untyped-def]
-    outsider = StaffUserFactory(staff_role="operator", branch=other_account.branch)
+    # A fixed name: a random one could be the victim's, and the page header shows the viewer's own name.
+    outsider = StaffUserFactory(staff_role="operator", branch=other_account.branch, last_name="Посторонняя")
     client = client_for(outsider)
     for path in concrete_paths(victim_ids(account)):
         assert_no_leak(client, path, account)

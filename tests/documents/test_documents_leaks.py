@@ -35,7 +35,9 @@ def test_stranger_sees_nothing_of_the_victims_documents(client_for, stranger, cu
 def test_staff_of_another_branch_see_nothing_of_the_victims_documents(
     client_for, customer, account, other_account
 ) -> None:  # type: ignore[no-untyped-def]
-    client = client_for(StaffUserFactory(staff_role="operator", branch=other_account.branch))
+    # A fixed name: a random one could be the victim's, and the page header shows the viewer's own name.
+    outsider = StaffUserFactory(staff_role="operator", branch=other_account.branch, last_name="Посторонняя")
+    client = client_for(outsider)
     for path in documents_paths(account):
         assert_no_leak(client, path, account)
 
