@@ -51,7 +51,7 @@ def account(branch: Branch) -> Account:
 
 @pytest.fixture
 def other_account(other_branch: Branch) -> Account:
-    return AccountFactory(number="6600654321", branch=other_branch)
+    return AccountFactory(number="6600654321", branch=other_branch, customer__last_name="Соседова")
 
 
 @pytest.fixture
@@ -76,7 +76,10 @@ def tenant(account: Account) -> User:
 
 @pytest.fixture
 def stranger(other_account: Account) -> User:
-    user = UserFactory(username="stranger", phone="+79123450002", email="stranger@example.com")
+    # Fixed names, never the victim's: the leak checks look for the victim's name on every page.
+    user = UserFactory(
+        username="stranger", phone="+79123450002", email="stranger@example.com", last_name="Посторонняя"
+    )
     AccountAccessFactory(user=user, account=other_account, role=AccountAccess.Role.OWNER)
     return user
 
