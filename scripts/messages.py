@@ -19,7 +19,7 @@ import polib
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "abonent"
 DJANGO_ADMIN = [sys.executable, "-m", "django"]
-LOCK = Path("/tmp/abonent-messages.lock")
+LOCK = ROOT / "var" / "messages.lock"  # var/ is git-ignored
 
 
 def unescape(text: str) -> str:
@@ -47,7 +47,7 @@ def fill(catalog_path: Path, pairs: dict[str, str]) -> list[str]:
         if entry.msgid in pairs:
             if entry.msgid_plural:
                 forms = pairs[entry.msgid].split("|")
-                entry.msgstr_plural = {index: form for index, form in enumerate(forms)}
+                entry.msgstr_plural = dict(enumerate(forms))
             else:
                 entry.msgstr = pairs[entry.msgid]
             if "fuzzy" in entry.flags:
@@ -58,15 +58,18 @@ def fill(catalog_path: Path, pairs: dict[str, str]) -> list[str]:
 
 def main() -> None:
     pairs = read_pairs(sys.argv[1:])
+    LOCK.parent.mkdir(exist_ok=True)
     with LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
             [*DJANGO_ADMIN, "makemessages", "-l", "ru", "-l", "en", "--ignore", ".venv", "--no-obsolete"],
             cwd=PACKAGE,
             check=True,
         )
         missing = fill(PACKAGE / "locale" / "ru" / "LC_MESSAGES" / "django.po", pairs)
-        subprocess.run([*DJANGO_ADMIN, "compilemessages", "--ignore", ".venv", "-v", "0"], cwd=PACKAGE, check=True)
+        subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+            [*DJANGO_ADMIN, "compilemessages", "--ignore", ".venv", "-v", "0"], cwd=PACKAGE, check=True
+        )
     for msgid in missing:
         print(f"untranslated: {msgid!r}")
     print(f"{len(missing)} untranslated")
