@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
-RESULTS = ROOT / "bench" / "results.json"
+# BENCH_RESULTS lets a trial run at a small scale write elsewhere, never over the measured figures.
+RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results.json"))
 PYTHON = sys.executable
 ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "1000000"))
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
