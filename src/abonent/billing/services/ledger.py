@@ -129,6 +129,8 @@ def post_payment(
         except IntegrityError:
             # Another worker posted the same payment between our check and our insert.
             return _same_payment(_payment_entries(source=source, key=idempotency_key), total)
+    if all(entry.pk for entry in entries):  # the database returned the ids: nothing to read back
+        return entries
     return _payment_entries(source=source, key=idempotency_key)
 
 
