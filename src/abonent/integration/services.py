@@ -30,7 +30,7 @@ from django.utils.translation import gettext
 from abonent.core.audit import record_audit_event
 from abonent.core.models import AuditEvent
 from abonent.integration.appliers.base import ChunkResult
-from abonent.integration.appliers.customers import CustomerAccountApplier
+from abonent.integration.appliers.customers import POSITION, CustomerAccountApplier
 from abonent.integration.appliers.rows import ROW_APPLIERS
 from abonent.integration.cleaning import (
     DUPLICATE_OF,
@@ -185,31 +185,41 @@ def _apply_chunk(
     names = [spec.name for spec in fields_for(run.kind)] + (
         ["customer_kind"] if "customer_kind" in chunk.columns else []
     )
-    columns = {name: chunk[name].to_list() for name in names}
+    chunk = chunk.with_columns(
+        pl.int_range(run.cursor, run.cursor + chunk.height, dtype=pl.Int64).alias(POSITION)
+    )
     positions = range(run.cursor, run.cursor + chunk.height)
     reasons = chunk[REASONS].to_list()
     duplicates = chunk[DUPLICATE_OF].to_list()
-    usable = [
-        (position, {name: columns[name][i] for name in names})
-        for i, position in enumerate(positions)
-        if not reasons[i] and duplicates[i] is None
-    ]
+    usable = chunk.filter((pl.col(REASONS).list.len() == 0) & pl.col(DUPLICATE_OF).is_null()).select(
+        POSITION, *names
+    )
     with transaction.atomic():
         claimed = ImportRun.objects.filter(pk=run.pk, cursor=run.cursor).update(heartbeat_at=timezone.now())
         if not claimed:  # another worker moved the cursor: it owns the run now
             raise RunNotResumable()
-        result = applier.apply(usable) if usable else ChunkResult()
+        result = _apply_usable(applier, usable)
         outcomes, quarantine = _outcomes(positions, reasons, duplicates, result)
-        _write_quarantine(run, chunk, positions, quarantine, cleaned, table, names, columns)
+        _write_quarantine(run, chunk, quarantine, cleaned, table, names)
         ImportChunk.objects.create(run=run, first_row=run.cursor, outcomes="".join(outcomes))
         counts = Counter(outcomes)
         ImportRun.objects.filter(pk=run.pk).update(
             cursor=F("cursor") + chunk.height,
             seconds=F("seconds") + (time.monotonic() - started),
             heartbeat_at=timezone.now(),
-            samples=_samples(run, chunk, positions, outcomes, names, columns),
+            samples=_samples(run, chunk, "".join(outcomes), names),
             **{_OUTCOME_FIELD[letter]: F(_OUTCOME_FIELD[letter]) + n for letter, n in counts.items()},
         )
+
+
+def _apply_usable(applier: Any, usable: pl.DataFrame) -> ChunkResult:
+    """Hand the usable rows to the applier: as a frame when it works set-wise, else as (position, values)."""
+    if usable.is_empty():
+        return ChunkResult()
+    if hasattr(applier, "apply_frame"):
+        return applier.apply_frame(usable)
+    rows = [(row.pop(POSITION), row) for row in usable.to_dicts()]
+    return applier.apply(rows)
 
 
 def _outcomes(
@@ -233,26 +243,23 @@ def _outcomes(
 def _write_quarantine(
     run: ImportRun,
     chunk: pl.DataFrame,
-    positions: range,
     quarantine: dict[int, list[str]],
     cleaned: Cleaned,
     table: Table,
     names: list[str],
-    columns: dict[str, list[Any]],
 ) -> None:
     if not quarantine:
         return
-    raws = chunk[RAW].to_list()
+    refused = chunk.filter(pl.col(POSITION).is_in(list(quarantine)))
     header = table.header
     keys = KIND_KEYS[run.kind]
     rows = []
-    for i, position in enumerate(positions):
-        if position not in quarantine:
-            continue
-        data = {name: columns[name][i] for name in names}
+    for data, raw_line, position in zip(
+        refused.select(names).to_dicts(), refused[RAW].to_list(), refused[POSITION].to_list(), strict=True
+    ):
         key = "/".join(str(data.get(k, "")) for k in keys)
         diff = cleaned.diffs.get(key) or cleaned.diffs.get(str(data.get("external_id", ""))) or {}
-        raw = dict(zip(header, (raws[i] or "").split("\x1f"), strict=False))
+        raw = dict(zip(header, (raw_line or "").split("\x1f"), strict=False))
         rows.append(
             QuarantinedRow(
                 run=run,
@@ -268,20 +275,25 @@ def _write_quarantine(
 
 
 def _samples(
-    run: ImportRun,
-    chunk: pl.DataFrame,
-    positions: range,
-    outcomes: list[str],
-    names: list[str],
-    columns: dict,
+    run: ImportRun, chunk: pl.DataFrame, outcomes: str, names: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
     """Keep the first few rows of each outcome for the report (already-kept samples stay)."""
     samples = {k: list(v) for k, v in (run.samples or {}).items()}
-    for i, position in enumerate(positions):
-        bucket = samples.setdefault(_OUTCOME_FIELD[outcomes[i]], [])
-        if len(bucket) < SAMPLES:
-            bucket.append({"row": position + 1, **{n: columns[n][i] for n in names[:8]}})
+    for letter, field_name in _OUTCOME_FIELD.items():
+        indices = _first_indices(outcomes, letter, SAMPLES - len(samples.get(field_name, [])))
+        if indices:
+            rows = chunk[indices].select(POSITION, *names[:8]).to_dicts()
+            samples.setdefault(field_name, []).extend({"row": r.pop(POSITION) + 1, **r} for r in rows)
     return samples
+
+
+def _first_indices(text: str, letter: str, count: int) -> list[int]:
+    found: list[int] = []
+    index = text.find(letter)
+    while index >= 0 and len(found) < count:
+        found.append(index)
+        index = text.find(letter, index + 1)
+    return found
 
 
 def _finish(run: ImportRun) -> ImportRun:

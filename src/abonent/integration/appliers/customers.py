@@ -1,26 +1,26 @@
-"""Apply a chunk of customer (+ account) rows in bulk: diff by key, insert with COPY, update in batches.
+"""Apply a chunk of customer (+ account) rows set-wise: diff by key, insert in bulk, update in batches.
 
-Per chunk the applier makes a fixed number of queries whatever its size: the source's records for the
-chunk's keys, the accounts already known by number, the customers sharing a blocking key (duplicate
-search), then one bulk insert per table and one batched UPDATE per changed table. Nothing goes through
-a model instance per row: at a million rows that alone would take longer than the whole import.
+The chunk stays a polars frame from the cleaning to the database. Content hashes and blocking keys
+are column expressions; the source's records, the accounts and the customers holding an e-mail or
+INN are looked up for all the chunk's keys at once; new customers, contacts, premises, accounts
+and records are written by COPY (PostgreSQL) or executemany (SQLite); the duplicate search is one
+self-join on the blocking keys and phones. A chunk therefore costs a fixed number of statements
+whatever its size, and no Python object is built per row except the parameters the database driver
+needs. Changed customers and accounts (rare: a re-sent file) are updated by executemany.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
+import polars as pl
 from django.db import connection
-from django.utils import timezone
 from rapidfuzz import fuzz
 
-from abonent.core.bulk import insert_rows, table_spec
-from abonent.customers.dedup import LIKELY_SCORE, MAX_BLOCK, match_keys
+from abonent.core.bulk import table_spec
+from abonent.customers.dedup import LIKELY_SCORE, MAX_BLOCK
 from abonent.customers.models import (
     Account,
     Building,
@@ -31,35 +31,39 @@ from abonent.customers.models import (
     DuplicateCandidate,
     Premises,
 )
-from abonent.integration.appliers.base import ChunkResult, allocate_ids, load_records, save_records
-from abonent.integration.cleaning import CUSTOMER_KIND, stable_hash
-from abonent.integration.fields import CUSTOMER_FIELDS, FileKind
+from abonent.integration.appliers.base import ChunkResult, allocate_ids
+from abonent.integration.appliers.frames import (
+    insert_frame,
+    now_literal,
+    rows_frame,
+    select_in,
+    table_frame,
+    update_rows,
+)
+from abonent.integration.appliers.keys import (
+    ACCOUNT_HASH,
+    CUSTOMER_HASH,
+    with_customer_keys,
+)
+from abonent.integration.appliers.records import load_records_frame, save_records_frame
+from abonent.integration.cleaning import CUSTOMER_KIND
 
+POSITION = "__position__"
+_REASON = "__refused__"
+_ID = "__customer_id__"
+_OUTCOME = "__outcome__"
 _CUSTOMER_COLUMNS = (
     "id", "kind", "last_name", "first_name", "middle_name", "birth_date", "company_name", "inn", "ogrn",
     "kpp", "paper_bill", "match_name", "match_block", "created_at", "updated_at",
 )  # fmt: skip
-_PEOPLE = ("pk", "match_name", "match_block", "last_name", "first_name", "middle_name", "company_name")
-_IN_BATCH = 5000
-_ACCOUNT_FIELDS = (
-    "account_number",
-    "postal_code",
-    "settlement",
-    "street",
-    "house",
-    "flat",
-    "area",
-    "opened_on",
-)
-
-
-@dataclass
-class _Row:
-    position: int
-    values: dict[str, str]
-    customer_id: int | None = None
-    outcome: str = "N"
-    reasons: list[str] = field(default_factory=list)
+_ACCOUNT_COLUMNS = (
+    "id", "number", "branch_id", "customer_id", "premises_id", "status", "opened_on", "created_at",
+    "updated_at",
+)  # fmt: skip
+_CONTACT_COLUMNS = ("id", "customer_id", "kind", "value", "is_primary", "note")
+_PREMISES_COLUMNS = ("id", "building_id", "kind", "number", "area_m2", "residents")
+_BUILDING_COLUMNS = ("id", "district_id", "kind", "postal_code", "street", "house")
+_RECORD = {"key": pl.String, "row_hash": pl.Int64, "target_id": pl.Int64}
 
 
 class CustomerAccountApplier:
@@ -68,298 +72,282 @@ class CustomerAccountApplier:
     def __init__(self, *, source_id: int, branch_id: int, kind: str, run_id: int | None, today: date) -> None:
         self.source_id, self.branch_id, self.kind, self.run_id = source_id, branch_id, kind, run_id
         self.today = today
-        self.with_accounts = kind == FileKind.ACCOUNTS
-        self.buildings: dict[tuple[str, str, str], int] = {}
+        self.with_accounts = kind == "accounts"
+        self.buildings: dict[str, int] = {}  # settlement, street, house joined by \x1f, lower case
         self.districts: dict[str, int] = {}
 
     # --- the chunk ------------------------------------------------------------------------------------
-    def apply(self, rows: Sequence[tuple[int, dict[str, str]]]) -> ChunkResult:
-        """Apply usable rows (position, cleaned values); return each row's outcome and quarantine reasons."""
-        # Adapted once for the database (SQLite's text form): converting it for every row costs more.
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        items = [_Row(position, values) for position, values in rows]
-        customers = load_records(self.source_id, "customer", {r.values["external_id"] for r in items})
-        accounts = (
-            load_records(self.source_id, "account", {r.values["account_number"] for r in items})
-            if self.with_accounts
-            else {}
-        )
-        if self.with_accounts:
-            self._refuse_foreign_accounts(items, accounts)
-        live = [r for r in items if not r.reasons]
-        new_customers = self._customers(live, customers, now)
-        if self.with_accounts:
-            self._accounts([r for r in live if not r.reasons], accounts, now)
-        self._queue_duplicates(new_customers)
-        result = ChunkResult()
-        for r in items:
-            if r.reasons:
-                result.quarantine[r.position] = r.reasons
-            else:
-                result.outcomes[r.position] = r.outcome
-        return result
+    def apply(self, rows: list[tuple[int, dict[str, str]]]) -> ChunkResult:
+        """Apply usable rows given as (position, cleaned values) pairs (a corrected quarantined row)."""
+        frame = pl.DataFrame([{POSITION: position, **values} for position, values in rows])
+        return self.apply_frame(frame.with_columns(pl.col(POSITION).cast(pl.Int64)))
 
-    def _refuse_foreign_accounts(self, items: list[_Row], known: dict[str, tuple[int, int | None]]) -> None:
+    def apply_frame(self, frame: pl.DataFrame) -> ChunkResult:
+        """Apply a frame of usable rows (POSITION + cleaned fields, in file order); return the outcomes."""
+        now = now_literal()
+        frame = with_customer_keys(frame).with_columns(pl.lit(None, pl.String).alias(_REASON))
+        if self.with_accounts:
+            frame = self._refuse_foreign_accounts(frame)
+        frame, created = self._customers(frame, now)
+        if self.with_accounts:
+            frame = self._accounts(frame, now)
+        self._queue_duplicates(created)
+        return _result(frame)
+
+    def _refuse_foreign_accounts(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Quarantine rows whose account number exists here but was not created from this source."""
-        unknown = [r.values["account_number"] for r in items if r.values["account_number"] not in known]
-        if not unknown:
-            return
-        taken = set(Account.objects.filter(number__in=unknown).values_list("number", flat=True))
-        for r in items:
-            if r.values["account_number"] in taken:
-                r.reasons.append("account_exists_elsewhere")
+        records = load_records_frame(self.source_id, "account", frame["account_number"])
+        unknown = frame.join(records, left_on="account_number", right_on="key", how="anti")
+        table = connection.ops.quote_name(Account._meta.db_table)
+        sql = f"SELECT number FROM {table} WHERE number IN ({{marks}})"  # noqa: S608 - our table
+        taken = [number for (number,) in select_in(sql, unknown["account_number"])]
+        if not taken:
+            return frame
+        refused = pl.col("account_number").is_in(pl.Series(taken, dtype=pl.String).implode())
+        return frame.with_columns(
+            pl.when(refused)
+            .then(pl.lit("account_exists_elsewhere"))
+            .otherwise(pl.col(_REASON))
+            .alias(_REASON)
+        )
 
     # --- customers -----------------------------------------------------------------------------------
-    def _customers(self, rows: list[_Row], known: dict[str, tuple[int, int | None]], now: Any) -> list[_Row]:
-        """Create, update or keep each row's customer; return the rows that created one."""
-        by_key: dict[str, list[_Row]] = defaultdict(list)
-        for r in rows:
-            by_key[r.values["external_id"]].append(r)
-        created, changed = [], []
-        for key, group in by_key.items():
-            first = group[0]
-            digest = _customer_hash(first.values)
-            record = known.get(key)
-            if record is not None and record[1] is not None:
-                for r in group:
-                    r.customer_id = record[1]
-                if record[0] != digest:
-                    changed.append((first, digest))
-                    for r in group:
-                        r.outcome = "U"
-            else:
-                created.append((first, digest, group))
-        self._refuse_exact_duplicates(created)
-        created = [c for c in created if not c[0].reasons]
-        ids = allocate_ids(Customer, len(created))
-        inserts, contacts = [], []
-        records: list[tuple[str, int, int | None]] = []
-        for (first, digest, group), customer_id in zip(created, ids, strict=True):
-            for r in group:
-                r.customer_id, r.outcome = customer_id, "A"
-            inserts.append(_customer_tuple(customer_id, first.values, now))
-            contacts.extend(_contact_tuples(customer_id, first.values))
-            records.append((first.values["external_id"], digest, customer_id))
-        insert_rows(table_spec(Customer, _CUSTOMER_COLUMNS), inserts)
-        _insert_contacts(contacts)
-        self._update_customers(changed, now)
-        records.extend((first.values["external_id"], digest, first.customer_id) for first, digest in changed)
-        save_records(self.source_id, "customer", records, self.run_id, known)
-        return [first for first, _digest, _group in created]
-
-    def _refuse_exact_duplicates(self, created: list[tuple[_Row, int, list[_Row]]]) -> None:
-        """Quarantine a new customer whose e-mail or INN another customer already has (here or earlier)."""
-        emails = {c[0].values["email"] for c in created if c[0].values["email"]}
-        inns = {c[0].values["inn"] for c in created if c[0].values["inn"]}
-        merged = CustomerMerge.objects.filter(undone_at__isnull=True).values("merged_id")
-        taken_email = dict(
-            Contact.objects.filter(kind=Contact.Kind.EMAIL, value__in=emails)
-            .exclude(customer_id__in=merged)
-            .values_list("value", "customer_id")
+    def _customers(self, frame: pl.DataFrame, now: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Create, update or keep each row's customer; return the frame with its id and the created ones."""
+        live = frame.filter(pl.col(_REASON).is_null())
+        firsts = live.group_by("external_id", maintain_order=True).first()  # one customer per key
+        records = load_records_frame(self.source_id, "customer", firsts["external_id"])
+        firsts = firsts.join(records, left_on="external_id", right_on="key", how="left")
+        existing = pl.col("target_id").is_not_null()
+        changed = firsts.filter(existing & (pl.col("row_hash") != pl.col(CUSTOMER_HASH)))
+        created = _refuse_exact_duplicates(firsts.filter(~existing))
+        refused = created.filter(pl.col(_REASON).is_not_null())
+        created = created.filter(pl.col(_REASON).is_null())
+        created = created.with_columns(pl.Series(_ID, allocate_ids(Customer, created.height), dtype=pl.Int64))
+        insert_frame(table_spec(Customer, _CUSTOMER_COLUMNS), _customer_frame(created, now))
+        _insert_contacts(created)
+        _update_customers(changed, now)
+        save_records_frame(
+            self.source_id,
+            "customer",
+            pl.concat(
+                [
+                    created.select(
+                        pl.col("external_id").alias("key"),
+                        pl.col(CUSTOMER_HASH).alias("row_hash"),
+                        pl.col(_ID).alias("target_id"),
+                    ),
+                    changed.select(
+                        pl.col("external_id").alias("key"),
+                        pl.col(CUSTOMER_HASH).alias("row_hash"),
+                        pl.col("target_id"),
+                    ),
+                ]
+            ),
+            self.run_id,
+            known=records,
         )
-        taken_inn = dict(
-            Customer.objects.filter(inn__in=inns).exclude(pk__in=merged).values_list("inn", "pk")
+        outcome = (
+            pl.when(pl.col("target_id").is_null())
+            .then(pl.lit("A"))
+            .when(pl.col("row_hash") != pl.col(CUSTOMER_HASH))
+            .then(pl.lit("U"))
+            .otherwise(pl.lit("N"))
         )
-        seen_email: dict[str, str] = {}
-        seen_inn: dict[str, str] = {}
-        for first, _digest, group in created:
-            email, inn = first.values["email"], first.values["inn"]
-            reason = ""
-            if email and (email in taken_email or email in seen_email):
-                reason = f"duplicate_customer:email:{taken_email.get(email) or seen_email[email]}"
-            elif inn and (inn in taken_inn or inn in seen_inn):
-                reason = f"duplicate_customer:inn:{taken_inn.get(inn) or seen_inn[inn]}"
-            if reason:
-                for r in group:
-                    r.reasons.append(reason)
-                continue
-            if email:
-                seen_email[email] = f"row {first.position + 1}"
-            if inn:
-                seen_inn[inn] = f"row {first.position + 1}"
-
-    def _update_customers(self, changed: list[tuple[_Row, int]], now: Any) -> None:
-        if not changed:
-            return
-        names = [c for c in _CUSTOMER_COLUMNS if c not in ("id", "created_at", "paper_bill")]
-        assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in names)
-        sql = f"UPDATE {Customer._meta.db_table} SET {assignments} WHERE id = %s"  # noqa: S608 - our own names
-        params = []
-        for first, _digest in changed:
-            values = dict(
-                zip(
-                    _CUSTOMER_COLUMNS, _customer_tuple(first.customer_id or 0, first.values, now), strict=True
-                )
-            )
-            params.append([values[c] for c in names] + [first.customer_id])
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
-        ids = [first.customer_id for first, _digest in changed if first.customer_id is not None]
-        # Contacts a customer confirmed in the cabinet stay; the billing's unconfirmed ones are replaced.
-        Contact.objects.filter(customer_id__in=ids, verified_at__isnull=True).delete()
-        kept = set(Contact.objects.filter(customer_id__in=ids).values_list("customer_id", "kind", "value"))
-        fresh = [
-            t
-            for first, _digest in changed
-            for t in _contact_tuples(first.customer_id or 0, first.values)
-            if (t[0], t[1], t[2]) not in kept
-        ]
-        _insert_contacts(fresh)
+        by_key = pl.concat(
+            [
+                created.select(
+                    "external_id",
+                    pl.col(_ID),
+                    pl.lit("A").alias(_OUTCOME),
+                    pl.lit(None, pl.String).alias("__dup__"),
+                ),
+                firsts.filter(existing).select(
+                    "external_id",
+                    pl.col("target_id").alias(_ID),
+                    outcome.alias(_OUTCOME),
+                    pl.lit(None, pl.String).alias("__dup__"),
+                ),
+                refused.select(
+                    "external_id",
+                    pl.lit(None, pl.Int64).alias(_ID),
+                    pl.lit("N").alias(_OUTCOME),
+                    pl.col(_REASON).alias("__dup__"),
+                ),
+            ]
+        )
+        frame = frame.join(by_key, on="external_id", how="left").with_columns(
+            pl.coalesce(_REASON, "__dup__").alias(_REASON)
+        )
+        return frame.drop("__dup__").sort(POSITION), created
 
     # --- duplicates ----------------------------------------------------------------------------------
-    def _queue_duplicates(self, created: list[_Row]) -> None:
-        """Queue likely duplicates of the new customers: shared blocking key or phone, scored by rapidfuzz."""
-        if not created:
+    def _queue_duplicates(self, created: pl.DataFrame) -> None:
+        """Queue likely duplicates of the new customers: a shared blocking key or phone, rapidfuzz-scored."""
+        if created.is_empty():
             return
-        keyed = {int(r.customer_id or 0): (*_keys(r.values), r) for r in created}
-        names = {k[0] for k in keyed.values() if k[0]}
-        blocks = {k[1] for k in keyed.values() if k[1]}
-        phones = {r.values["phone"] for r in created if r.values["phone"]}
-        people: dict[int, dict[str, Any]] = {}
-        by_name: defaultdict[str, list[int]] = defaultdict(list)
-        by_block: defaultdict[str, list[int]] = defaultdict(list)
-        # Two indexed IN lookups (an OR of the two would make SQLite scan the table).
-        for key, wanted, index in (("match_name", names, by_name), ("match_block", blocks, by_block)):
-            for n in _values_in(Customer, key, wanted, _PEOPLE):
-                people[n["pk"]] = n
-                index[n[key]].append(n["pk"])
-        by_phone = defaultdict(list)
-        for n in _values_in(Contact, "value", phones, ("customer_id", "value"), kind=Contact.Kind.PHONE):
-            by_phone[n["value"]].append(n["customer_id"])
-        missing = {pk for pks in by_phone.values() for pk in pks} - set(people)
-        for n in _values_in(Customer, "pk", missing, _PEOPLE):
-            people[n["pk"]] = n
+        pairs = _blocked_pairs(int(created[_ID].min()), int(created[_ID].max()))  # type: ignore[arg-type]
+        mine = set(created[_ID].to_list())
+        pairs = {pair: shared for pair, shared in pairs.items() if pair[0] in mine}
+        if not pairs:
+            return
+        names = dict(zip(created[_ID].to_list(), _full_names(created).to_list(), strict=True))
+        others = {pk for _new, pk in pairs} - names.keys()
+        names.update(_stored_full_names(others))
         candidates = []
-        for customer_id, (name_key, block_key, row) in keyed.items():
-            found: dict[int, set[str]] = defaultdict(set)
-            for pk in by_name.get(name_key, [])[:MAX_BLOCK] if name_key else []:
-                found[pk].add("name")
-            for pk in by_block.get(block_key, [])[:MAX_BLOCK] if block_key else []:
-                found[pk].add("block")
-            for pk in by_phone.get(row.values["phone"], [])[:MAX_BLOCK]:
-                found[pk].add("phone")
-            found.pop(customer_id, None)
-            candidates.extend(self._scored(customer_id, row, found, people))
-        DuplicateCandidate.objects.bulk_create(candidates, ignore_conflicts=True, batch_size=2000)
-
-    def _scored(
-        self, customer_id: int, row: _Row, found: dict[int, set[str]], people: dict[int, dict[str, Any]]
-    ) -> list[DuplicateCandidate]:
-        if not found:
-            return []
-        ours = _full_name(row.values)
-        out = []
-        for pk, shared in found.items():
-            other = people.get(pk)
-            if other is None or pk > customer_id:  # a pair is queued once: the newer customer to the older
-                continue
-            score = fuzz.token_sort_ratio(ours, _full_name(other)) * 0.7
+        for (customer_id, other_id), shared in pairs.items():
+            score = fuzz.token_sort_ratio(names[customer_id], names.get(other_id, "")) * 0.7
             score += 20 * bool(shared & {"name", "block"}) + 15 * ("phone" in shared)
             if score >= LIKELY_SCORE:
-                out.append(
+                candidates.append(
                     DuplicateCandidate(
                         customer_id=customer_id,
-                        duplicate_of_id=pk,
+                        duplicate_of_id=other_id,
                         score=min(100, round(score)),
                         reasons=sorted(shared),
                         source=f"import:{self.run_id}",
                     )
                 )
-        return out
+        DuplicateCandidate.objects.bulk_create(candidates, ignore_conflicts=True, batch_size=2000)
 
     # --- accounts -------------------------------------------------------------------------------------
-    def _accounts(self, rows: list[_Row], known: dict[str, tuple[int, int | None]], now: Any) -> None:
-        new, changed, records = [], [], []
-        for r in rows:
-            digest = stable_hash(
-                "\x1f".join([r.values["external_id"], *(r.values[f] for f in _ACCOUNT_FIELDS)])
-            )
-            record = known.get(r.values["account_number"])
-            if record is None or record[1] is None:
-                new.append((r, digest))
-                r.outcome = "A"
-            elif record[0] != digest:
-                changed.append((r, digest, record[1]))
-                r.outcome = "A" if r.outcome == "A" else "U"
-        self._ensure_buildings([r for r, _d in new] + [r for r, _d, _i in changed], now)
-        premises_ids = allocate_ids(Premises, len(new) + len(changed))
-        account_ids = allocate_ids(Account, len(new))
-        premises, accounts = [], []
-        for (r, digest), premises_id, account_id in zip(new, premises_ids, account_ids, strict=False):
-            premises.append(self._premises_tuple(premises_id, r.values))
-            accounts.append(
-                (account_id, r.values["account_number"], self.branch_id, r.customer_id, premises_id,
-                 Account.Status.ACTIVE, _date(r.values["opened_on"]) or self.today, now, now)
-            )  # fmt: skip
-            records.append((r.values["account_number"], digest, account_id))
-        changed_premises = premises_ids[len(new) :]
-        for (r, _digest, _account_id), premises_id in zip(changed, changed_premises, strict=True):
-            premises.append(self._premises_tuple(premises_id, r.values))
-        insert_rows(
-            table_spec(Premises, ("id", "building_id", "kind", "number", "area_m2", "residents")), premises
+    def _accounts(self, frame: pl.DataFrame, now: Any) -> pl.DataFrame:
+        live = frame.filter(pl.col(_REASON).is_null())
+        records = load_records_frame(self.source_id, "account", live["account_number"])
+        live = live.join(records, left_on="account_number", right_on="key", how="left")
+        new = live.filter(pl.col("target_id").is_null())
+        changed = live.filter(
+            pl.col("target_id").is_not_null() & (pl.col("row_hash") != pl.col(ACCOUNT_HASH))
         )
-        insert_rows(
-            table_spec(
-                Account,
-                (
-                    "id",
-                    "number",
-                    "branch_id",
-                    "customer_id",
-                    "premises_id",
-                    "status",
-                    "opened_on",
-                    "created_at",
-                    "updated_at",
-                ),
+        touched = pl.concat([new, changed])
+        self._ensure_buildings(touched)
+        touched = touched.with_columns(
+            pl.Series("__premises__", allocate_ids(Premises, touched.height), dtype=pl.Int64),
+            pl.Series(
+                "__account__", [*allocate_ids(Account, new.height), *changed["target_id"]], dtype=pl.Int64
             ),
-            accounts,
         )
-        if changed:
-            sql = (
-                f"UPDATE {Account._meta.db_table} SET customer_id = %s, premises_id = %s, opened_on = %s,"  # noqa: S608
-                " updated_at = %s WHERE id = %s"
-            )
-            params = [
-                [r.customer_id, premises_id, _date(r.values["opened_on"]) or self.today, now, account_id]
-                for (r, _digest, account_id), premises_id in zip(changed, changed_premises, strict=True)
-            ]
-            with connection.cursor() as cursor:
-                cursor.executemany(sql, params)
-            records.extend(
-                (r.values["account_number"], digest, account_id) for r, digest, account_id in changed
-            )
-        save_records(self.source_id, "account", records, self.run_id, known)
+        insert_frame(table_spec(Premises, _PREMISES_COLUMNS), self._premises_frame(touched))
+        added = touched.head(new.height)
+        insert_frame(table_spec(Account, _ACCOUNT_COLUMNS), self._account_frame(added, now))
+        self._update_accounts(touched.slice(new.height), now)
+        save_records_frame(
+            self.source_id,
+            "account",
+            touched.select(
+                pl.col("account_number").alias("key"),
+                pl.col(ACCOUNT_HASH).alias("row_hash"),
+                pl.col("__account__").alias("target_id"),
+            ),
+            self.run_id,
+            known=records,
+        )
+        outcome = (
+            pl.when(pl.col("target_id").is_null())
+            .then(pl.lit("A"))
+            .when(pl.col("row_hash") != pl.col(ACCOUNT_HASH))
+            .then(pl.when(pl.col(_OUTCOME) == "A").then(pl.lit("A")).otherwise(pl.lit("U")))
+            .otherwise(pl.col(_OUTCOME))
+        )
+        outcomes = live.select(POSITION, outcome.alias("__account_outcome__"))
+        frame = frame.join(outcomes, on=POSITION, how="left")
+        return frame.with_columns(pl.coalesce("__account_outcome__", _OUTCOME).alias(_OUTCOME)).drop(
+            "__account_outcome__"
+        )
 
-    def _premises_tuple(self, premises_id: int, values: dict[str, str]) -> tuple[Any, ...]:
-        building = self.buildings[_building_key(values)]
-        kind = Premises.Kind.FLAT if values["flat"] else Premises.Kind.HOUSE
-        return (premises_id, building, kind, values["flat"][:20], Decimal(values["area"] or "0"), 0)
+    def _premises_frame(self, touched: pl.DataFrame) -> pl.DataFrame:
+        return table_frame(
+            touched,
+            _PREMISES_COLUMNS,
+            [
+                pl.col("__premises__"),
+                _building_key().replace_strict(self.buildings, return_dtype=pl.Int64),
+                pl.when(pl.col("flat") != "")
+                .then(pl.lit(Premises.Kind.FLAT.value))
+                .otherwise(pl.lit(Premises.Kind.HOUSE.value)),
+                pl.col("flat").str.slice(0, 20),
+                pl.when(pl.col("area") != "").then(pl.col("area")).otherwise(pl.lit("0")),
+                pl.lit(0),
+            ],
+        )
 
-    def _ensure_buildings(self, rows: list[_Row], now: Any) -> None:
-        wanted = {_building_key(r.values): r.values for r in rows} if rows else {}
-        missing = {k: v for k, v in wanted.items() if k not in self.buildings}
-        if not missing:
+    def _account_frame(self, added: pl.DataFrame, now: Any) -> pl.DataFrame:
+        return table_frame(
+            added,
+            _ACCOUNT_COLUMNS,
+            [
+                pl.col("__account__"),
+                pl.col("account_number"),
+                pl.lit(self.branch_id),
+                pl.col(_ID),
+                pl.col("__premises__"),
+                pl.lit(Account.Status.ACTIVE.value),
+                self._opened_on(),
+                pl.lit(now).alias("created_at"),
+                pl.lit(now).alias("updated_at"),
+            ],
+        )
+
+    def _opened_on(self) -> pl.Expr:
+        return (
+            pl.when(pl.col("opened_on") != "")
+            .then(pl.col("opened_on"))
+            .otherwise(pl.lit(self.today.isoformat()))
+        )
+
+    def _update_accounts(self, changed: pl.DataFrame, now: Any) -> None:
+        rows = changed.select(
+            pl.col(_ID),
+            pl.col("__premises__"),
+            self._opened_on(),
+            pl.lit(now).alias("now"),
+            pl.col("__account__"),
+        ).rows()
+        update_rows(
+            Account._meta.db_table, ("customer_id", "premises_id", "opened_on", "updated_at"), ("id",), rows
+        )
+
+    def _ensure_buildings(self, rows: pl.DataFrame) -> None:
+        """Find or create the buildings of the rows' addresses (cached for the run)."""
+        wanted = rows.with_columns(_building_key().alias("__building__")).unique("__building__", keep="first")
+        missing = wanted.filter(~pl.col("__building__").is_in(list(self.buildings)))
+        if missing.is_empty():
             return
         for b in Building.objects.filter(
             district__branch_id=self.branch_id,
-            street__in={v["street"] for v in missing.values()},
-            house__in={v["house"] for v in missing.values()},
+            street__in=set(missing["street"]),
+            house__in=set(missing["house"]),
         ).values("pk", "district__settlement", "street", "house"):
-            self.buildings[(b["district__settlement"].lower(), b["street"].lower(), b["house"].lower())] = b[
-                "pk"
-            ]
-        missing = {k: v for k, v in missing.items() if k not in self.buildings}
-        for key, values in missing.items():
-            district_id = self._district(values["settlement"] or "—")
-            kind = Building.Kind.APARTMENT if values["flat"] else Building.Kind.HOUSE
-            self.buildings[key] = Building.objects.create(
-                district_id=district_id,
-                kind=kind,
-                postal_code=(values["postal_code"] or "000000")[:6],
-                street=values["street"][:200],
-                house=values["house"][:20],
-            ).pk
+            key = "\x1f".join((b["district__settlement"].lower(), b["street"].lower(), b["house"].lower()))
+            self.buildings[key] = b["pk"]
+        missing = missing.filter(~pl.col("__building__").is_in(list(self.buildings)))
+        if missing.is_empty():
+            return
+        districts = [self._district(s or "—") for s in missing["settlement"].to_list()]
+        missing = missing.with_columns(
+            pl.Series("__id__", allocate_ids(Building, missing.height), dtype=pl.Int64),
+            pl.Series("__district__", districts, dtype=pl.Int64),
+        )
+        buildings = table_frame(
+            missing,
+            _BUILDING_COLUMNS,
+            [
+                pl.col("__id__"),
+                pl.col("__district__"),
+                pl.when(pl.col("flat") != "")
+                .then(pl.lit(Building.Kind.APARTMENT.value))
+                .otherwise(pl.lit(Building.Kind.HOUSE.value)),
+                pl.when(pl.col("postal_code") != "")
+                .then(pl.col("postal_code"))
+                .otherwise(pl.lit("000000"))
+                .str.slice(0, 6),
+                pl.col("street").str.slice(0, 200),
+                pl.col("house").str.slice(0, 20),
+            ],
+        )
+        insert_frame(table_spec(Building, _BUILDING_COLUMNS), buildings)
+        pairs = zip(missing["__building__"].to_list(), missing["__id__"].to_list(), strict=True)
+        self.buildings.update(pairs)
 
     def _district(self, settlement: str) -> int:
         if settlement not in self.districts:
@@ -370,88 +358,175 @@ class CustomerAccountApplier:
         return self.districts[settlement]
 
 
-def _keys(values: dict[str, str]) -> tuple[str, str]:
-    """Return the customer's blocking keys, computed once per row (they are needed twice)."""
-    cached = values.get("__keys__")
-    if cached is not None:
-        return cached  # type: ignore[return-value]
-    keys = match_keys(
-        kind=values[CUSTOMER_KIND],
-        last_name=values["last_name"],
-        first_name=values["first_name"],
-        middle_name=values["middle_name"],
-        birth_date=values["birth_date"] or None,
-        company_name=values["company_name"],
+# --- helpers ------------------------------------------------------------------------------------------
+def _result(frame: pl.DataFrame) -> ChunkResult:
+    result = ChunkResult()
+    refused = frame.filter(pl.col(_REASON).is_not_null())
+    result.quarantine = {
+        p: [r] for p, r in zip(refused[POSITION].to_list(), refused[_REASON].to_list(), strict=True)
+    }
+    applied = frame.filter(pl.col(_REASON).is_null())
+    result.outcomes = dict(zip(applied[POSITION].to_list(), applied[_OUTCOME].to_list(), strict=True))
+    return result
+
+
+def _refuse_exact_duplicates(created: pl.DataFrame) -> pl.DataFrame:
+    """Refuse a new customer whose e-mail or INN another customer already has (here or earlier)."""
+    merged = f"SELECT merged_id FROM {CustomerMerge._meta.db_table} WHERE undone_at IS NULL"  # noqa: S608
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    taken_email = _taken_emails(created)
+    taken_inn = select_in(
+        f"SELECT inn, id FROM {customers} WHERE inn IN ({{marks}}) AND id NOT IN ({merged})",  # noqa: S608
+        created["inn"],
     )
-    values["__keys__"] = keys  # type: ignore[assignment]
-    return keys
+    created = _refuse_by(created, "email", taken_email)
+    return _refuse_by(created, "inn", taken_inn)
 
 
-def _full_name(values: dict[str, Any]) -> str:
-    if values.get("company_name"):
-        return str(values["company_name"]).lower()
-    return " ".join(str(values[p]).lower() for p in ("last_name", "first_name", "middle_name"))
-
-
-def _customer_hash(values: dict[str, str]) -> int:
-    return stable_hash("\x1f".join(values[f] for f in CUSTOMER_FIELDS))
-
-
-def _customer_tuple(customer_id: int, v: dict[str, str], now: Any) -> tuple[Any, ...]:
-    name_key, block_key = _keys(v)
-    legal = v[CUSTOMER_KIND] == Customer.Kind.LEGAL_ENTITY
-    return (
-        customer_id, v[CUSTOMER_KIND], "" if legal else v["last_name"][:100],
-        "" if legal else v["first_name"][:100],
-        "" if legal else v["middle_name"][:100], _date(v["birth_date"]), v["company_name"][:300], v["inn"],
-        v["ogrn"], "", True, name_key, block_key, now, now,
-    )  # fmt: skip
-
-
-def _contact_tuples(customer_id: int, v: dict[str, str]) -> list[tuple[Any, ...]]:
-    out = []
-    if v["phone"]:
-        out.append((customer_id, Contact.Kind.PHONE, v["phone"], True, ""))
-    if v["email"]:
-        out.append((customer_id, Contact.Kind.EMAIL, v["email"], True, ""))
-    return out
-
-
-def _insert_contacts(rows: list[tuple[Any, ...]]) -> None:
-    if not rows:
-        return
-    ids = allocate_ids(Contact, len(rows))
-    spec = table_spec(Contact, ("id", "customer_id", "kind", "value", "is_primary", "note"))
-    insert_rows(spec, [(pk, *row) for pk, row in zip(ids, rows, strict=True)])
-
-
-def _building_key(values: dict[str, str]) -> tuple[str, str, str]:
-    return ((values["settlement"] or "—").lower(), values["street"].lower(), values["house"].lower())
-
-
-def _date(text: str) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-def _values_in(
-    model: Any, field: str, wanted: set[Any], columns: tuple[str, ...], **filters: Any
-) -> list[dict[str, Any]]:
-    """Return the rows whose field is in `wanted`, querying in batches the databases accept."""
-    # Plain SQL: the ORM prepares each of thousands of IN values one by one (seconds per million rows).
+def _taken_emails(created: pl.DataFrame) -> list[tuple[Any, ...]]:
     quote = connection.ops.quote_name
-    meta = model._meta
-    names = [meta.pk.column if c == "pk" else meta.get_field(c).column for c in columns]
-    key = meta.pk.column if field == "pk" else meta.get_field(field).column
-    extra = "".join(f" AND {quote(meta.get_field(f).column)} = %s" for f in filters)
-    values = sorted(wanted)
-    found: list[dict[str, Any]] = []
+    merged = f"SELECT merged_id FROM {CustomerMerge._meta.db_table} WHERE undone_at IS NULL"  # noqa: S608
+    return select_in(
+        f"SELECT value, customer_id FROM {quote(Contact._meta.db_table)} WHERE value IN ({{marks}})"  # noqa: S608
+        f" AND kind = %s AND customer_id NOT IN ({merged})",
+        created["email"],
+        [Contact.Kind.EMAIL.value],
+    )
+
+
+def _refuse_by(created: pl.DataFrame, column: str, taken: list[tuple[Any, ...]]) -> pl.DataFrame:
+    """Refuse rows whose value is taken in the database, or by an earlier new row not refused itself."""
+    stored = rows_frame(taken, {column: pl.String, "__taken__": pl.Int64}).unique(column, keep="first")
+    given = (pl.col(column) != "") & pl.col(_REASON).is_null()
+    first = pl.col(POSITION).filter(given).min().over(column)
+    reason = (
+        pl.when(given & pl.col("__taken__").is_not_null())
+        .then(pl.format(f"duplicate_customer:{column}:{{}}", pl.col("__taken__")))
+        .when(given & (pl.col(POSITION) != first))
+        .then(pl.format(f"duplicate_customer:{column}:row {{}}", first + 1))
+        .otherwise(pl.col(_REASON))
+    )
+    joined = created.join(stored, on=column, how="left")
+    return joined.with_columns(reason.alias(_REASON)).drop("__taken__")
+
+
+def _customer_frame(created: pl.DataFrame, now: Any) -> pl.DataFrame:
+    legal = pl.col(CUSTOMER_KIND) == Customer.Kind.LEGAL_ENTITY
+    person = [
+        pl.when(legal).then(pl.lit("")).otherwise(pl.col(n).str.slice(0, 100)).alias(n)
+        for n in ("last_name", "first_name", "middle_name")
+    ]
+    return table_frame(
+        created,
+        _CUSTOMER_COLUMNS,
+        [
+            pl.col(_ID),
+            pl.col(CUSTOMER_KIND),
+            *person,
+            pl.when(pl.col("birth_date") != "").then(pl.col("birth_date")).alias("birth_date"),
+            pl.col("company_name").str.slice(0, 300),
+            pl.col("inn"),
+            pl.col("ogrn"),
+            pl.lit(""),
+            pl.lit(True),
+            pl.col("match_name"),
+            pl.col("match_block"),
+            pl.lit(now).alias("created_at"),
+            pl.lit(now).alias("updated_at"),
+        ],
+    )
+
+
+def _contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
+    """Return (customer_id, kind, value, is_primary, note) of the customers' phones and e-mails."""
+    parts = [
+        customers.filter(pl.col(field) != "").select(
+            pl.col(_ID).alias("customer_id"),
+            pl.lit(kind).alias("kind"),
+            pl.col(field).alias("value"),
+            pl.lit(True).alias("is_primary"),
+            pl.lit("").alias("note"),
+        )
+        for field, kind in (("phone", Contact.Kind.PHONE.value), ("email", Contact.Kind.EMAIL.value))
+    ]
+    return pl.concat(parts).sort("customer_id", "kind", descending=[False, True])
+
+
+def _insert_contacts(customers: pl.DataFrame) -> None:
+    contacts = _contact_frame(customers)
+    contacts = contacts.select(
+        pl.Series("id", allocate_ids(Contact, contacts.height), dtype=pl.Int64), pl.all()
+    )
+    insert_frame(table_spec(Contact, _CONTACT_COLUMNS), contacts)
+
+
+def _update_customers(changed: pl.DataFrame, now: Any) -> None:
+    """Rewrite changed customers and replace their unconfirmed contacts (confirmed ones stay)."""
+    if changed.is_empty():
+        return
+    changed = changed.with_columns(pl.col("target_id").alias(_ID))
+    names = [c for c in _CUSTOMER_COLUMNS if c not in ("id", "created_at", "paper_bill")]
+    values = _customer_frame(changed, now)
+    update_rows(Customer._meta.db_table, names, ("id",), values.select(*names, "id").rows())
+    ids = changed[_ID].to_list()
+    Contact.objects.filter(customer_id__in=ids, verified_at__isnull=True).delete()
+    kept = rows_frame(
+        list(Contact.objects.filter(customer_id__in=ids).values_list("customer_id", "kind", "value")),
+        {"customer_id": pl.Int64, "kind": pl.String, "value": pl.String},
+    )
+    fresh = _contact_frame(changed).join(kept, on=["customer_id", "kind", "value"], how="anti")
+    fresh = fresh.select(pl.Series("id", allocate_ids(Contact, fresh.height), dtype=pl.Int64), pl.all())
+    insert_frame(table_spec(Contact, _CONTACT_COLUMNS), fresh)
+
+
+def _blocked_pairs(low: int, high: int) -> dict[tuple[int, int], set[str]]:
+    """Return (new customer, older customer) pairs sharing a blocking key or a phone, with the keys shared.
+
+    One statement: each key a self-join through its index, each new customer's matches capped at
+    MAX_BLOCK (a key shared by more customers tells nothing).
+    """
+    quote = connection.ops.quote_name
+    customers, contacts = quote(Customer._meta.db_table), quote(Contact._meta.db_table)
+    # Table and column names are our own literals; the bounds are parameters.
+    branches = [
+        f"SELECT n.id AS new_id, o.id AS old_id, '{reason}' AS reason FROM {customers} n"  # noqa: S608
+        f" JOIN {customers} o ON o.{column} = n.{column} AND o.id < n.id"
+        f" WHERE n.id BETWEEN %s AND %s AND n.{column} <> ''"
+        for reason, column in (("name", "match_name"), ("block", "match_block"))
+    ]
+    branches.append(
+        f"SELECT n.customer_id, o.customer_id, 'phone' FROM {contacts} n JOIN {contacts} o"  # noqa: S608
+        " ON o.kind = n.kind AND o.value = n.value AND o.customer_id < n.customer_id"
+        " WHERE n.kind = %s AND n.customer_id BETWEEN %s AND %s"
+    )
+    sql = (
+        "SELECT new_id, old_id, reason FROM (SELECT new_id, old_id, reason,"  # noqa: S608 - our literals
+        " ROW_NUMBER() OVER (PARTITION BY new_id, reason ORDER BY old_id DESC) AS n"
+        f" FROM ({' UNION ALL '.join(branches)}) AS pairs) AS capped WHERE n <= {MAX_BLOCK}"
+    )
+    found: dict[tuple[int, int], set[str]] = defaultdict(set)
     with connection.cursor() as cursor:
-        for start in range(0, len(values), _IN_BATCH):
-            batch = values[start : start + _IN_BATCH]
-            sql = (
-                f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(meta.db_table)}"  # noqa: S608 - model names
-                f" WHERE {quote(key)} IN ({', '.join(['%s'] * len(batch))}){extra}"
-            )
-            cursor.execute(sql, [*batch, *filters.values()])
-            found.extend(dict(zip(columns, row, strict=True)) for row in cursor.fetchall())
+        cursor.execute(sql, [low, high, low, high, Contact.Kind.PHONE.value, low, high])
+        for new_id, old_id, reason in cursor.fetchall():
+            found[(new_id, old_id)].add(reason)
     return found
+
+
+def _full_names(frame: pl.DataFrame) -> pl.Series:
+    person = pl.concat_str([pl.col(p) for p in ("last_name", "first_name", "middle_name")], separator=" ")
+    company = pl.col("company_name")
+    return frame.select(pl.when(company != "").then(company).otherwise(person).str.to_lowercase()).to_series()
+
+
+def _stored_full_names(ids: set[int]) -> dict[int, str]:
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    rows = select_in(
+        f"SELECT id, last_name, first_name, middle_name, company_name FROM {table} WHERE id IN ({{marks}})",  # noqa: S608
+        ids,
+    )
+    return {pk: (company or f"{last} {first} {middle}").lower() for pk, last, first, middle, company in rows}
+
+
+def _building_key() -> pl.Expr:
+    settlement = pl.when(pl.col("settlement") != "").then(pl.col("settlement")).otherwise(pl.lit("—"))
+    return pl.concat_str([settlement, pl.col("street"), pl.col("house")], separator="\x1f").str.to_lowercase()
