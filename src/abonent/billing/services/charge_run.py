@@ -52,13 +52,14 @@ from abonent.billing.models import (
 )
 from abonent.billing.selectors import DueCalendar, due_calendar
 from abonent.billing.services.penalty_run import PENALTY_SOURCE, penalty_postings
+from abonent.billing.services.raw_rows import DATE, day, decimal_field, fetch
 from abonent.billing.services.tariffs import RateTerms, TariffTerms, category_for
 from abonent.core.bulk import insert_rows, table_spec
 from abonent.core.freshness import touch_everything
 from abonent.core.models import Branch
 from abonent.core.money import ZERO, from_kopecks
 from abonent.core.periods import BillingPeriod
-from abonent.customers.models import Account, AccountService, Customer, Service
+from abonent.customers.models import Account, AccountService, Customer, Premises, Service
 from abonent.identity.models import User
 from abonent.metering.models import Meter, Reading
 
@@ -67,6 +68,10 @@ _Answer = TypeVar("_Answer")
 # The tariff category of each customer kind (billing.services.tariffs.category_for, without a model per row).
 _CATEGORIES = {kind: category_for(Customer(kind=kind)) for kind in Customer.Kind.values}
 _IN_BATCH = 900  # ids per IN (...) list: under SQLite's variable limit on every build
+AREA = decimal_field(Premises, "area_m2")
+BENEFIT_VALUE = decimal_field(Benefit, "value")
+_READING_VALUE = decimal_field(Reading, "t1")
+_READING_COLUMNS = (None, DATE, _READING_VALUE, _READING_VALUE, _READING_VALUE)
 
 LEDGER_SPEC = table_spec(
     LedgerEntry,
@@ -300,7 +305,7 @@ class ChunkFacts:
         if not include_billed:
             billed = Bill.objects.filter(account_id__gte=first, account_id__lte=last, period=period.start)
             accounts = accounts.exclude(pk__in=billed.values("account_id"))
-        rows = list(
+        rows = fetch(
             accounts.values_list(
                 "pk",
                 "number",
@@ -308,9 +313,10 @@ class ChunkFacts:
                 "branch__region_code",
                 "premises__residents",
                 "premises__area_m2",
-                "opened_on",
-                "closed_on",
-            )
+                day("opened_on"),
+                day("closed_on"),
+            ),
+            (None, None, None, None, None, AREA, DATE, DATE),
         )
         wanted = {row[0] for row in rows}
         supplies = _supplies(first, last, period, wanted)
@@ -352,10 +358,11 @@ def service_facts() -> dict[int, ServiceFacts]:
 
 def _supplies(first: int, last: int, period: BillingPeriod, wanted: set[int]) -> dict[int, list[SupplyFacts]]:
     found: dict[int, list[SupplyFacts]] = defaultdict(list)
-    rows = (
+    rows = fetch(
         AccountService.objects.filter(account_id__gte=first, account_id__lte=last, started_on__lte=period.end)
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=period.start))
-        .values_list("account_id", "service_id", "started_on", "ended_on")
+        .values_list("account_id", "service_id", day("started_on"), day("ended_on")),
+        (None, None, DATE, DATE),
     )
     for account_id, service_id, started_on, ended_on in rows:
         if account_id in wanted:
@@ -367,7 +374,7 @@ def _supplies(first: int, last: int, period: BillingPeriod, wanted: set[int]) ->
 
 def _meters(first: int, last: int, period: BillingPeriod, wanted: set[int]) -> dict[int, list[MeterFacts]]:
     """Read the meters with this and the previous period's readings; deeper history only where missing."""
-    meters = list(
+    meters = fetch(
         Meter.objects.filter(account_id__gte=first, account_id__lte=last, installed_on__lte=period.end)
         .exclude(status=Meter.Status.DECOMMISSIONED)
         .values_list(
@@ -378,9 +385,10 @@ def _meters(first: int, last: int, period: BillingPeriod, wanted: set[int]) -> d
             "zones",
             "digits",
             "status",
-            "installed_on",
-            "next_verification_on",
-        )
+            day("installed_on"),
+            day("next_verification_on"),
+        ),
+        (None, None, None, None, None, None, None, DATE, DATE),
     )
     readings: dict[int, dict[date, dict[str, Decimal]]] = defaultdict(dict)
     recent = Reading.objects.filter(
@@ -426,7 +434,8 @@ def _meters(first: int, last: int, period: BillingPeriod, wanted: set[int]) -> d
 
 
 def _collect(readings: dict[int, dict[date, dict[str, Decimal]]], queryset) -> None:
-    for meter_id, start, t1, t2, t3 in queryset.values_list("meter_id", "period", "t1", "t2", "t3"):
+    rows = fetch(queryset.values_list("meter_id", day("period"), "t1", "t2", "t3"), _READING_COLUMNS)
+    for meter_id, start, t1, t2, t3 in rows:
         values = {"T1": t1}
         if t2 is not None:
             values["T2"] = t2
@@ -443,8 +452,9 @@ def _batches(ids: Sequence[int], size: int = _IN_BATCH) -> Iterator[Sequence[int
 def _benefits(first: int, last: int, period: BillingPeriod) -> dict[int, list[BenefitFacts]]:
     found: dict[int, list[BenefitFacts]] = defaultdict(list)
     rows = Benefit.objects.in_force(period.end).filter(account_id__gte=first, account_id__lte=last)
-    for pk, account_id, service_id, name, kind, value in rows.values_list(
-        "pk", "account_id", "service_id", "name", "kind", "value"
+    for pk, account_id, service_id, name, kind, value in fetch(
+        rows.values_list("pk", "account_id", "service_id", "name", "kind", "value"),
+        (None, None, None, None, None, BENEFIT_VALUE),
     ):
         found[account_id].append(
             BenefitFacts(id=pk, name=name, kind=kind, value=value, service_id=service_id)

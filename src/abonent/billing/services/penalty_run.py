@@ -10,7 +10,7 @@ both post.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -21,11 +21,12 @@ from abonent.billing.ageing import PRINCIPAL, EntryFact, age_entries
 from abonent.billing.models import BillDelivery, LedgerEntry
 from abonent.billing.penalty_calculation import DebtClock, PenaltyTerms, calculate_penalty
 from abonent.billing.selectors import DueCalendar, penalty_terms
+from abonent.billing.services.raw_rows import DATE, day, decimal_field, fetch
 from abonent.core.money import ZERO
 from abonent.core.periods import BillingPeriod
 
 PENALTY_SOURCE = "penalty_accrual"  # accrue_penalties' source: one key space for both ways
-_BATCH = 900
+_AMOUNT = decimal_field(LedgerEntry, "amount")
 
 
 def penalty_postings(
@@ -37,42 +38,59 @@ def penalty_postings(
     """
     through = period.end
     terms = {category: penalty_terms(category=category) for category in set(debtors.values())}
+    due_on = _DueDays(calendar)
+    reason = gettext("Penalty for late payment up to %(day)s") % {"day": f"{through:%d.%m.%Y}"}
     postings = []
-    for batch in _batches(sorted(debtors)):
-        facts, posted = _ledger_facts(batch)
-        late = _late_bills(batch)
-        taken = _keys_taken(batch, through)
-        for account_id in batch:
-            owed = _owed(
-                facts.get(account_id, []),
-                late.get(account_id, set()),
-                calendar,
-                terms[debtors[account_id]],
-                through,
-            )
-            for service_id, amount in sorted(owed.items()):
-                difference = amount - posted.get((account_id, service_id), ZERO)
-                key = f"{account_id}:{service_id}:{through.isoformat()}"
-                if difference != 0 and key not in taken:
-                    reason = gettext("Penalty for late payment up to %(day)s") % {
-                        "day": f"{through:%d.%m.%Y}"
-                    }
-                    postings.append((account_id, service_id, difference, key, reason))
+    if not debtors:
+        return postings
+    # The debtors of a chunk are most of its accounts: one range query each beats lists of ids.
+    first, last = min(debtors), max(debtors)
+    facts, posted = _ledger_facts(first, last, debtors)
+    late = _late_bills(first, last)
+    taken = _keys_taken(first, last, through)
+    for account_id in sorted(debtors):
+        owed = _owed(
+            facts.get(account_id, []),
+            late.get(account_id, set()),
+            due_on,
+            terms[debtors[account_id]],
+            through,
+        )
+        for service_id, amount in sorted(owed.items()):
+            difference = amount - posted.get((account_id, service_id), ZERO)
+            key = f"{account_id}:{service_id}:{through.isoformat()}"
+            if difference != 0 and key not in taken:
+                postings.append((account_id, service_id, difference, key, reason))
     return postings
 
 
-def _batches(ids: list[int]) -> Iterator[list[int]]:
-    for index in range(0, len(ids), _BATCH):
-        yield ids[index : index + _BATCH]
+class _DueDays(dict[date, date]):
+    """The due date of each period's bill (first day → due day), worked out once per period."""
+
+    def __init__(self, calendar: DueCalendar) -> None:
+        super().__init__()
+        self.calendar = calendar
+
+    def __missing__(self, start: date) -> date:
+        self[start] = due = self.calendar.due_date(BillingPeriod.from_date(start))
+        return due
 
 
-def _ledger_facts(batch: list[int]) -> tuple[dict[int, list[EntryFact]], dict[tuple[int, int], Decimal]]:
+def _ledger_facts(
+    first: int, last: int, wanted: Container[int]
+) -> tuple[dict[int, list[EntryFact]], dict[tuple[int, int], Decimal]]:
     facts: dict[int, list[EntryFact]] = defaultdict(list)
     posted: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
-    rows = LedgerEntry.objects.filter(account_id__in=batch).values_list(
-        "account_id", "id", "service_id", "period", "component", "amount", "occurred_on", "kind"
+    rows = fetch(
+        LedgerEntry.objects.filter(account_id__gte=first, account_id__lte=last).values_list(
+            "account_id", "id", "service_id", day("period"), "component", "amount", day("occurred_on"), "kind"
+        ),
+        (None, None, None, DATE, None, _AMOUNT, DATE, None),
     )
+    penalty = LedgerEntry.Kind.PENALTY
     for account_id, pk, service_id, start, component, amount, occurred_on, kind in rows:
+        if account_id not in wanted:
+            continue
         facts[account_id].append(
             EntryFact(
                 id=pk,
@@ -83,39 +101,50 @@ def _ledger_facts(batch: list[int]) -> tuple[dict[int, list[EntryFact]], dict[tu
                 occurred_on=occurred_on,
             )
         )
-        if kind == LedgerEntry.Kind.PENALTY:
+        if kind == penalty:
             posted[(account_id, service_id)] += amount
     return facts, posted
 
 
-def _late_bills(batch: list[int]) -> dict[int, set[date]]:
+def _late_bills(first: int, last: int) -> dict[int, set[date]]:
     late: dict[int, set[date]] = defaultdict(set)
-    rows = BillDelivery.objects.filter(account_id__in=batch, delivered_on__gt=F("deadline"))
+    rows = BillDelivery.objects.filter(
+        account_id__gte=first, account_id__lte=last, delivered_on__gt=F("deadline")
+    )
     for account_id, start in rows.values_list("account_id", "period"):
         late[account_id].add(start)
     return late
 
 
-def _keys_taken(batch: list[int], through: date) -> set[str]:
+def _keys_taken(first: int, last: int, through: date) -> set[str]:
     return set(
         LedgerEntry.objects.filter(
-            account_id__in=batch, source=PENALTY_SOURCE, occurred_on=through
+            account_id__gte=first, account_id__lte=last, source=PENALTY_SOURCE, occurred_on=through
         ).values_list("idempotency_key", flat=True)
     )
 
 
 def _owed(
-    entries: Iterable[EntryFact], late: set[date], calendar: DueCalendar, terms: PenaltyTerms, through: date
+    entries: Iterable[EntryFact],
+    late: set[date],
+    due_on: Mapping[date, date],
+    terms: PenaltyTerms,
+    through: date,
 ) -> dict[int, Decimal]:
     """Return the penalty accrued per service up to the day (the penalty statement's sum)."""
     owed: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for bucket in age_entries(entries).buckets.values():
         if bucket.component != PRINCIPAL:
             continue
+        due = due_on[bucket.period]
+        if through <= due or (
+            bucket.outstanding <= 0 and all(paid_on <= due for paid_on, _amount in bucket.settlements)
+        ):
+            continue  # not due yet, or paid in full by the due date: calculate_penalty finds no line
         clock = DebtClock(
             service_id=bucket.service_id,
             period=bucket.period,
-            due_date=calendar.due_date(BillingPeriod.from_date(bucket.period)),
+            due_date=due,
             amount=bucket.debited,
             settlements=tuple(bucket.settlements),
             bill_late=bucket.period in late,
