@@ -180,9 +180,8 @@ class _History:
 
     @classmethod
     def of(cls, meter_id: int, period: BillingPeriod, tz: tzinfo) -> _History:
-        recent = sql.counting_up_to(meter_id, period.start, HISTORY_READINGS + 1)
+        recent, later = sql.counting_around(meter_id, period.start, HISTORY_READINGS + 1)
         same = recent[0] if recent and recent[0].period == period.start else None
-        later = sql.first_counting_after(meter_id, period.start)
         return cls(
             earlier=[_past(row, tz) for row in reversed(recent) if row.period < period.start],
             same=same,

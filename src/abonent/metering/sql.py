@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from functools import cache
+from typing import Any
 
 from django.db import connection
-from django.db.models import Field
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 from abonent.core.models import Branch, Organisation
 from abonent.customers.models import Account
@@ -50,6 +51,7 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+@cache  # one process talks to one database: SQLite and PostgreSQL quote names alike
 def _table(model: type) -> str:
     return _q(model._meta.db_table)  # type: ignore[attr-defined]  # a Django model class
 
@@ -87,30 +89,32 @@ def lock_meter(meter_id: int) -> MeterRow | None:
 _COLUMNS = "id, period, t1, t2, t3, submitted_at"
 
 
-def counting_up_to(meter_id: int, period_start: date, limit: int) -> list[ReadingRow]:
-    """Return the meter's counting readings of the period and before, newest first."""
-    sql = (
-        f"SELECT {_COLUMNS} FROM {_table(Reading)} WHERE meter_id = %s AND superseded_at IS NULL"  # noqa: S608
-        " AND period <= %s ORDER BY period DESC LIMIT %s"
-    )
-    return _rows(sql, [meter_id, _prep("period", period_start), limit])
+def counting_around(
+    meter_id: int, period_start: date, limit: int
+) -> tuple[list[ReadingRow], ReadingRow | None]:
+    """Return the meter's counting readings of the period and before (newest first) and the first after.
 
-
-def first_counting_after(meter_id: int, period_start: date) -> ReadingRow | None:
-    """Return the meter's first counting reading of a later period, if any."""
+    One statement for both (a round trip less per submission): the readings up to the period, then at
+    most one of a later period.
+    """
+    readings = _table(Reading)
+    counting = f"SELECT {_COLUMNS} FROM {readings} WHERE meter_id = %s AND superseded_at IS NULL"  # noqa: S608
     sql = (
-        f"SELECT {_COLUMNS} FROM {_table(Reading)} WHERE meter_id = %s AND superseded_at IS NULL"  # noqa: S608
-        " AND period > %s ORDER BY period LIMIT 1"
+        f"SELECT * FROM ({counting} AND period <= %s ORDER BY period DESC LIMIT %s) AS earlier_rows"  # noqa: S608
+        f" UNION ALL SELECT * FROM ({counting} AND period > %s ORDER BY period LIMIT 1) AS later_rows"
     )
-    rows = _rows(sql, [meter_id, _prep("period", period_start)])
-    return rows[0] if rows else None
+    start = _adapt(period_start, connection.ops)
+    rows = _rows(sql, [meter_id, start, limit, meter_id, start])
+    up_to = [row for row in rows if row.period <= period_start]
+    after = [row for row in rows if row.period > period_start]
+    return up_to, after[0] if after else None
 
 
 def supersede(reading_id: int, at: datetime) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_table(Reading)} SET superseded_at = %s WHERE id = %s",  # noqa: S608 - table name only
-            [_prep("superseded_at", at), reading_id],
+            [_adapt(at, connection.ops), reading_id],
         )
 
 
@@ -131,7 +135,8 @@ _INSERTED = (
 
 def insert(reading: Reading) -> Reading:
     """Insert the unsaved reading and return it with its id."""
-    values = [_prep(name, getattr(reading, name)) for name in _INSERTED]
+    ops = connection.ops
+    values = [_adapt(getattr(reading, name), ops) for name in _INSERTED]
     placeholders = ", ".join(["%s"] * len(_INSERTED))
     sql = f"INSERT INTO {_table(Reading)} ({', '.join(_INSERTED)}) VALUES ({placeholders}) RETURNING id"  # noqa: S608
     with connection.cursor() as cursor:
@@ -142,10 +147,19 @@ def insert(reading: Reading) -> Reading:
     return reading
 
 
-def _prep(name: str, value: object) -> Any:
-    # get_field() knows attnames too ("meter_id"); a foreign key prepares its target's raw value.
-    field = cast(Field, Reading._meta.get_field(name))
-    return field.get_db_prep_save(value, connection)
+def _adapt(value: object, ops: BaseDatabaseOperations) -> Any:
+    """Return a value as the driver takes it, the way the fields' `get_db_prep_save` would.
+
+    The values here are already of their fields' types (validated by the rules), so only the backend's
+    adaptation remains; calling each field's full preparation cost a third of the insert.
+    """
+    if isinstance(value, datetime):  # before date: a datetime is a date too
+        return ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return ops.adapt_datefield_value(value)
+    if isinstance(value, Decimal):
+        return ops.adapt_decimalfield_value(value)
+    return value
 
 
 def _rows(sql: str, params: list[Any]) -> list[ReadingRow]:
