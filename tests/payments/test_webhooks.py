@@ -204,3 +204,47 @@ def test_concurrent_deliveries_credit_once(account, customer, debt) -> None:  # 
     assert outcomes.count(Outcome.DUPLICATE) == 3
     assert len(credited_entries(payment)) == 1
     assert balance(account=account) == Decimal("0.00")
+
+
+def test_a_delivery_that_loses_the_race_for_the_claim_rolls_back_and_counts_as_duplicate(
+    payment: Payment, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Two deliveries of one event both miss the first-delivery read: the second's claim undoes its work."""
+    from abonent.payments.services import webhooks
+
+    waiting = notification(payment, PaymentStatus.WAITING_3DS, event_id="evt_race")
+    assert deliver(waiting) == Outcome.APPLIED
+    # As if the loser read the payment before the winner moved it: its own move would succeed.
+    Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.PENDING)
+    real_read = webhooks._first_delivery_hash
+    reads = iter([None])
+    monkeypatch.setattr(webhooks, "_first_delivery_hash", lambda key: next(reads, real_read(key)))
+
+    assert deliver(waiting) == Outcome.DUPLICATE
+
+    payment.refresh_from_db()  # the loser's move was rolled back with its failed claim
+    assert payment.status == PaymentStatus.PENDING
+    log = list(
+        WebhookEvent.objects.order_by("id").values_list("outcome", "is_duplicate", "first_delivery_of")
+    )
+    assert log == [(Outcome.APPLIED, False, "sandbox:evt_race"), (Outcome.DUPLICATE, True, None)]
+    assert deliver(notification(payment, PaymentStatus.SUCCEEDED)) == Outcome.APPLIED
+    assert len(credited_entries(payment)) == 1
+
+
+def test_a_duplicate_costs_one_read_and_one_insert(payment: Payment, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    succeeded = notification(payment, PaymentStatus.SUCCEEDED)
+    deliver(succeeded)
+    with django_assert_num_queries(2):
+        assert deliver(succeeded) == Outcome.DUPLICATE
+
+
+def test_a_first_delivery_is_applied_and_logged_in_one_transaction(
+    payment: Payment, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    """3-D Secure: read the log, lock the payment, move it, insert the log row (plus the savepoint pair)."""
+    with django_assert_max_num_queries(6):
+        assert deliver(notification(payment, PaymentStatus.WAITING_3DS)) == Outcome.APPLIED
+    # "succeeded" adds the credit: the lines, billing's posting (lock, check, ageing, insert), the receipt.
+    with django_assert_max_num_queries(16):
+        assert deliver(notification(payment, PaymentStatus.SUCCEEDED)) == Outcome.APPLIED

@@ -1,8 +1,9 @@
 """Start payments, move them through their statuses and credit them to the ledger exactly once.
 
 Crediting is claimed, not checked: `UPDATE payment SET credited_at = now WHERE id = … AND credited_at IS
-NULL` inside the transaction that posts the ledger entries, so however many workers apply however many
-copies of "succeeded", one of them posts; the ledger's unique idempotency keys are the second guard.
+NULL` (folded into the UPDATE that moves the payment into "succeeded") inside the transaction that posts
+the ledger entries, so however many workers apply however many copies of "succeeded", one of them posts;
+the ledger's unique idempotency keys are the second guard.
 """
 
 from __future__ import annotations
@@ -182,15 +183,23 @@ def apply_status(
 
 
 def _apply_locked(payment: Payment, status: str, *, saved_method: SavedMethod | None, reason: str) -> Applied:
-    moved = _move(payment, status, reason=reason)
+    uncredited = payment.credited_at is None  # read under the row lock
+    moved = _move(payment, status, reason=reason, claim_credit=uncredited)
     stale = not moved and payment.status != status
-    credited = payment.status == PaymentStatus.SUCCEEDED and _credit_once(payment)
+    credited = False
+    if payment.status == PaymentStatus.SUCCEEDED and uncredited:
+        # The move into "succeeded" claimed the credit in its own UPDATE; a payment that was already
+        # "succeeded" but not credited is claimed now.
+        credited = moved or _claim_credit(payment)
+        if credited:
+            _post_credit(payment)
     if payment.status == PaymentStatus.SUCCEEDED and saved_method and payment.save_card:
         _save_card(payment, saved_method)
     return Applied(payment=payment, moved=moved, credited=credited, stale=stale)
 
 
-def _move(payment: Payment, status: str, *, reason: str) -> bool:
+def _move(payment: Payment, status: str, *, reason: str, claim_credit: bool = False) -> bool:
+    """Move the payment to the status if it may follow; moving into "succeeded" can claim the credit too."""
     if status not in TRANSITIONS.get(payment.status, frozenset()):
         return False
     now = timezone.now()
@@ -200,23 +209,29 @@ def _move(payment: Payment, status: str, *, reason: str) -> bool:
         "paid_at": now if status == PaymentStatus.SUCCEEDED else payment.paid_at,
         "failure_reason": reason[:200],
     }
-    updated = Payment.objects.filter(pk=payment.pk, status=payment.status).update(**changes)
+    claim = {}
+    if claim_credit and status == PaymentStatus.SUCCEEDED:
+        changes["credited_at"], claim = now, {"credited_at__isnull": True}
+    updated = Payment.objects.filter(pk=payment.pk, status=payment.status, **claim).update(**changes)
     if updated:
         for name, value in changes.items():
             setattr(payment, name, value)
     return bool(updated)
 
 
-def _credit_once(payment: Payment) -> bool:
-    """Post the payment's lines to the ledger if nobody has; return whether this call posted them."""
-    if payment.credited_at is not None:  # read under the row lock: credited already, nothing to claim
-        return False
+def _claim_credit(payment: Payment) -> bool:
+    """Claim the crediting of the payment; False when somebody has claimed it."""
     credited_at = timezone.now()
     claimed = Payment.objects.filter(pk=payment.pk, credited_at__isnull=True).update(credited_at=credited_at)
-    if not claimed:
-        return False
-    payment.credited_at = credited_at
+    if claimed:
+        payment.credited_at = credited_at
+    return bool(claimed)
+
+
+def _post_credit(payment: Payment) -> None:
+    """Post the claimed payment's lines to the ledger and issue its receipt."""
     paid_on = timezone.localdate(payment.paid_at or timezone.now())
+    reason = gettext("Online payment %(reference)s") % {"reference": payment.public_id}
     for line in payment.lines.select_related("account", "service"):
         post_payment(
             account=line.account,
@@ -225,10 +240,9 @@ def _credit_once(payment: Payment) -> bool:
             idempotency_key=line.ledger_key,
             services=[line.service] if line.service else None,
             source=LEDGER_SOURCE,
-            reason=gettext("Online payment %(reference)s") % {"reference": payment.public_id},
+            reason=reason,
         )
     _issue_receipt(payment)
-    return True
 
 
 def _issue_receipt(payment: Payment) -> Receipt:
