@@ -17,8 +17,11 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
@@ -36,6 +39,7 @@ from abonent.billing.models import (
 )
 from abonent.billing.services.charge_run import charge_accounts, db_moment
 from abonent.billing.services.ledger import post_payment
+from abonent.core.bulk import bulk_load_session, indexes_deferred
 from abonent.core.models import Branch
 from abonent.core.periods import BillingPeriod
 from abonent.customers.models import Account, Service
@@ -45,6 +49,7 @@ PERSONA_PERIODS = 12
 UNPAID_HOUSE_MONTHS = (5, 4)  # months before the latest that the house account left unpaid
 MASS_PERIODS = 2
 CHUNK_ACCOUNTS = 50_000
+CHARGES_TABLE = "demo_period_charges"
 DEBTOR_PERCENT = 7
 START = date(2024, 1, 1)
 
@@ -225,7 +230,7 @@ def _case(column: str, values: dict[str, str]) -> str:
 
 
 def _charges_sql() -> str:
-    """Return the INSERT … SELECT of one period's charges for the accounts with ids in [%s, %s].
+    """Return the INSERT … SELECT of one period's charges of accounts [%s, %s] into the scratch table.
 
     Metered services by the meters' consumption between the period's reading and the one before
     (a rollover or missing reading falls back to the norm), the rest by norm: volume × price.
@@ -256,12 +261,8 @@ def _charges_sql() -> str:
     )
     volume = f"CASE WHEN sv.metered AND m.used > 0 THEN m.used ELSE {norm} END"
     return f"""
-        INSERT INTO {LedgerEntry._meta.db_table}
-            (account_id, service_id, period, kind, component, amount, occurred_on, posted_at, reason, source,
-             idempotency_key, group_key)
-        SELECT x.account_id, x.service_id, %s, 'charge', 'principal', x.amount, %s, %s, '', 'demo',
-               'demo:' || CAST(x.account_id AS VARCHAR(20)) || ':'
-               || CAST(x.service_id AS VARCHAR(20)) || ':' || %s, ''
+        INSERT INTO {CHARGES_TABLE} (account_id, service_id, amount)
+        SELECT x.account_id, x.service_id, x.amount
         FROM (
             SELECT a.id AS account_id, s.service_id,
                    ROUND(CAST(({volume}) * ({price}) AS NUMERIC), 2) AS amount
@@ -277,47 +278,107 @@ def _charges_sql() -> str:
     """  # noqa: S608 - our own table names and numeric constants only
 
 
-def _payments_sql() -> str:
-    """Return the INSERT … SELECT paying each account's charges of a period, but for the debtors."""
+LEDGER_COLUMNS = (
+    "(account_id, service_id, period, kind, component, amount, occurred_on, posted_at, reason, source,"
+    " idempotency_key, group_key)"
+)
+
+
+def _ledger_charges_sql() -> str:
+    """Return the INSERT … SELECT posting the scratch table's charges to the ledger."""
     return f"""
-        INSERT INTO {LedgerEntry._meta.db_table}
-            (account_id, service_id, period, kind, component, amount, occurred_on, posted_at, reason, source,
-             idempotency_key, group_key)
-        SELECT e.account_id, NULL, %s, 'payment', 'principal',
-               -ROUND(CAST(SUM(e.amount) AS NUMERIC), 2), %s, %s,
-               '', 'demo', 'demo-pay:' || CAST(e.account_id AS VARCHAR(20)) || ':' || %s, ''
-        FROM {LedgerEntry._meta.db_table} e
-        WHERE e.account_id BETWEEN %s AND %s AND e.source = 'demo' AND e.kind = 'charge' AND e.period = %s
-          AND (e.account_id * 7919 + %s) %% 100 >= {DEBTOR_PERCENT}
-        GROUP BY e.account_id
+        INSERT INTO {LedgerEntry._meta.db_table} {LEDGER_COLUMNS}
+        SELECT x.account_id, x.service_id, %s, 'charge', 'principal', x.amount, %s, %s, '', 'demo',
+               'demo:' || CAST(x.account_id AS VARCHAR(20)) || ':'
+               || CAST(x.service_id AS VARCHAR(20)) || ':' || %s, ''
+        FROM {CHARGES_TABLE} x
+    """  # noqa: S608 - our own table names only
+
+
+def _payments_sql() -> str:
+    """Return the INSERT … SELECT paying each account's charges of the period, but for the debtors."""
+    return f"""
+        INSERT INTO {LedgerEntry._meta.db_table} {LEDGER_COLUMNS}
+        SELECT x.account_id, NULL, %s, 'payment', 'principal',
+               -ROUND(CAST(SUM(x.amount) AS NUMERIC), 2), %s, %s,
+               '', 'demo', 'demo-pay:' || CAST(x.account_id AS VARCHAR(20)) || ':' || %s, ''
+        FROM {CHARGES_TABLE} x
+        WHERE (x.account_id * 7919 + %s) %% 100 >= {DEBTOR_PERCENT}
+        GROUP BY x.account_id
     """  # noqa: S608 - our own table names and numeric constants only
+
+
+class MassHistory:
+    """The population's charges and payments of the periods before the latest, chunk by chunk.
+
+    A chunk's charges of one period go to a session's scratch table first; the ledger's charges and the
+    payments (their sums per account) are both read from there, so the ledger is only written, and its
+    secondary indexes can be built once at the end. On PostgreSQL the chunks run on two sessions (one
+    per core), as the readings do; SQLite has one writer.
+    """
+
+    def __init__(self, *, latest: BillingPeriod, seed: int) -> None:
+        self.latest, self.seed = latest, seed
+        self.now = db_moment(timezone.now())
+        self.rows = 0
+        self._lock = threading.Lock()
+
+    def generate(self) -> int:
+        bounds = Account.objects.order_by("pk").values_list("pk", flat=True)
+        first, top = bounds.first(), bounds.last()
+        if first is None or top is None:
+            return 0
+        chunks = [(low, min(low + CHUNK_ACCOUNTS - 1, top)) for low in range(first, top + 1, CHUNK_ACCOUNTS)]
+        sessions = min(os.cpu_count() or 1, 2, len(chunks))
+        with indexes_deferred(LedgerEntry):
+            if connection.vendor != "postgresql" or connection.in_atomic_block or sessions < 2:
+                self._write(chunks)
+            else:
+                with ThreadPoolExecutor(sessions) as pool:
+                    list(pool.map(self._write_in_session, [chunks[i::sessions] for i in range(sessions)]))
+        return self.rows
+
+    def _write_in_session(self, chunks: list[tuple[int, int]]) -> None:
+        try:
+            with bulk_load_session():
+                self._write(chunks)
+        finally:
+            connection.close()
+
+    def _write(self, chunks: list[tuple[int, int]]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {CHARGES_TABLE}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {CHARGES_TABLE}"
+                " (account_id bigint, service_id bigint, amount numeric(14, 2))"
+            )
+        try:
+            for low, high in chunks:
+                with transaction.atomic():
+                    written = sum(self._period(low, high, offset) for offset in range(MASS_PERIODS, 0, -1))
+                with self._lock:
+                    self.rows += written
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {CHARGES_TABLE}")
+
+    def _period(self, low: int, high: int, offset: int) -> int:
+        period = self.latest.shift(-offset)
+        start, end = period.start.isoformat(), period.end.isoformat()
+        before, label = period.previous().start.isoformat(), str(period)
+        with connection.cursor() as cursor:
+            cursor.execute(_charges_sql(), [start, before, low, high, low, high])
+            cursor.execute(_ledger_charges_sql(), [start, end, self.now, label])
+            written = cursor.rowcount
+            paid_on = period.next().day(12).isoformat()
+            cursor.execute(
+                _payments_sql(), [period.next().start.isoformat(), paid_on, self.now, label, self.seed]
+            )
+            written += cursor.rowcount
+            cursor.execute(f"DELETE FROM {CHARGES_TABLE}")  # noqa: S608 - our own scratch table
+        return written
 
 
 def mass_history(*, latest: BillingPeriod, seed: int) -> int:
     """Write the population's charges and payments of the two periods before the latest; return the rows."""
-    bounds = Account.objects.order_by("pk").values_list("pk", flat=True)
-    first, top = bounds.first(), bounds.last()
-    if first is None or top is None:
-        return 0
-    now = db_moment(timezone.now())
-    rows = 0
-    charges, payments = _charges_sql(), _payments_sql()
-    for low in range(first, top + 1, CHUNK_ACCOUNTS):
-        high = min(low + CHUNK_ACCOUNTS - 1, top)
-        with transaction.atomic(), connection.cursor() as cursor:
-            for offset in range(MASS_PERIODS, 0, -1):
-                period = latest.shift(-offset)
-                start, end, before = (
-                    period.start.isoformat(),
-                    period.end.isoformat(),
-                    period.previous().start.isoformat(),
-                )
-                cursor.execute(charges, [start, end, now, str(period), start, before, low, high, low, high])
-                rows += cursor.rowcount
-                paid_on = period.next().day(12).isoformat()
-                cursor.execute(
-                    payments,
-                    [period.next().start.isoformat(), paid_on, now, str(period), low, high, start, seed],
-                )
-                rows += cursor.rowcount
-    return rows
+    return MassHistory(latest=latest, seed=seed).generate()

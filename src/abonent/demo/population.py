@@ -6,12 +6,17 @@ so that a million accounts load in minutes on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import multiprocessing
 import random
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
+from multiprocessing.pool import AsyncResult, Pool
+from typing import TypeVar
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from abonent.core.bulk import insert_rows, next_id, reset_sequences, table_spec
@@ -31,6 +36,7 @@ from abonent.demo import names
 from abonent.metering.models import Meter
 
 CHUNK_ACCOUNTS = 20_000
+T = TypeVar("T")
 POPULATION_MODELS = (Customer, Contact, Building, Premises, Account, AccountService, Meter)
 
 CUSTOMER_SPEC = table_spec(
@@ -119,29 +125,46 @@ BUSINESS_SERVICES = [
 VERIFICATION_YEARS = {"electricity": 16, "cold_water": 6, "hot_water": 4, "gas": 10, "heat": 4}
 
 
-@dataclass
-class Ids:
-    """The next free id of each table, advanced as rows are generated."""
+# Ids a chunk may use per account: one customer, premises and account each, and at most two contacts,
+# one building, six services and three meters. Chunks are generated independently (in worker processes
+# at scale), so each owns id ranges of that size; ids it does not use are gaps, as deleted rows leave.
+ID_ROOM = {
+    "customer": 1,
+    "contact": 2,
+    "building": 1,
+    "premises": 1,
+    "account": 1,
+    "account_service": 6,
+    "meter": 3,
+}
+ID_MODELS = {
+    "customer": Customer,
+    "contact": Contact,
+    "building": Building,
+    "premises": Premises,
+    "account": Account,
+    "account_service": AccountService,
+    "meter": Meter,
+}
 
-    customer: int
-    contact: int
-    building: int
-    premises: int
-    account: int
-    account_service: int
-    meter: int
+# Weighted draws as pools: pool[int(random() * len(pool))] is several times faster than choices().
+ZONES_POOL = (1,) * 55 + (2,) * 38 + (3,) * 7
+RESIDENTS_POOL = (0,) * 5 + (1,) * 30 + (2,) * 30 + (3,) * 20 + (4,) * 10 + (5,) * 5
+FLATS_PER_BUILDING = (18, 36, 60, 72, 80, 108, 144, 180)
+HOUSE_SUFFIXES = ("а", "б", " корп. 2", " стр. 1")
 
-    @classmethod
-    def from_database(cls) -> Ids:
-        return cls(
-            next_id(Customer),
-            next_id(Contact),
-            next_id(Building),
-            next_id(Premises),
-            next_id(Account),
-            next_id(AccountService),
-            next_id(Meter),
-        )
+ACTIVE, SUSPENDED = str(Account.Status.ACTIVE.value), str(Account.Status.SUSPENDED.value)
+METER_ACTIVE, METER_EXPIRED = str(Meter.Status.ACTIVE.value), str(Meter.Status.VERIFICATION_EXPIRED.value)
+APARTMENT, HOUSE, COMMERCIAL = (
+    str(Building.Kind.APARTMENT.value),
+    str(Building.Kind.HOUSE.value),
+    str(Building.Kind.COMMERCIAL.value),
+)
+FLAT, PRIVATE_HOUSE, NON_RESIDENTIAL = (
+    str(Premises.Kind.FLAT.value),
+    str(Premises.Kind.HOUSE.value),
+    str(Premises.Kind.NON_RESIDENTIAL.value),
+)
 
 
 @dataclass
@@ -168,6 +191,23 @@ class Rows:
                 insert_rows(spec, rows)
 
 
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Everything one chunk of accounts is generated from: no database access needed."""
+
+    seed: str
+    count: int
+    branch_id: int
+    region_code: str
+    districts: tuple[int, ...]
+    postal_prefix: str
+    first_number: int  # the account number sequence of the chunk's first account
+    first_ids: dict[str, int]
+    today: int  # date ordinal
+    now: str
+    service_ids: dict[str, int]
+
+
 @dataclass
 class OpenBuilding:
     """An apartment building being filled with flats."""
@@ -177,271 +217,306 @@ class OpenBuilding:
     next_flat: int = 1
 
 
-class PopulationGenerator:
-    """Generate accounts for one branch's districts, deterministic for a given seed."""
+def generate_chunk(plan: ChunkPlan) -> Rows:
+    """Return the rows of one chunk (a module-level function, so worker processes can run it)."""
+    return ChunkGenerator(plan).run()
 
-    def __init__(self, *, seed: int, services: dict[str, Service], today: date | None = None) -> None:
-        self.rng = random.Random(seed)
-        self.service_ids = {code: service.pk for code, service in services.items()}
-        self.today = today or timezone.localdate()
-        self.now = timezone.now().isoformat()
-        self.ids = Ids.from_database()
-        self.account_seq = Account.objects.count() + 1
+
+class ChunkGenerator:
+    """Generate one chunk's accounts with their customers, premises, services and meters."""
+
+    def __init__(self, plan: ChunkPlan) -> None:
+        self.plan = plan
+        self.rows = Rows()
+        self.random = random.Random(plan.seed).random
+        self.next = dict(plan.first_ids)
         self.open_buildings: dict[int, OpenBuilding] = {}
+        self.days: dict[int, str] = {}
+        self.emails: dict[tuple[str, str], str] = {}
 
-    def generate(
-        self, *, branch: Branch, count: int, postal_prefix: str, progress: Callable[[int], None] | None = None
-    ) -> None:
-        """Generate and write `count` accounts in the branch, in chunked transactions."""
-        districts = list(District.objects.filter(branch=branch).values_list("id", flat=True))
-        done = 0
-        while done < count:
-            size = min(CHUNK_ACCOUNTS, count - done)
-            rows = Rows()
-            for _ in range(size):
-                self._account(rows, branch, self.rng.choice(districts), postal_prefix)
-            with transaction.atomic():
-                rows.write()
-            done += size
-            if progress:
-                progress(size)
-        reset_sequences(*POPULATION_MODELS)
+    def run(self) -> Rows:
+        plan = self.plan
+        for offset in range(plan.count):
+            self._account(plan.first_number + offset, self._pick(plan.districts))
+        return self.rows
 
-    # --- one account ---------------------------------------------------------------------------------
-    def _account(self, rows: Rows, branch: Branch, district_id: int, postal_prefix: str) -> None:
-        roll = self.rng.random()
+    # --- draws -----------------------------------------------------------------------------------------
+    def _pick(self, seq: Sequence[T]) -> T:
+        return seq[int(self.random() * len(seq))]
+
+    def _between(self, low: int, high: int) -> int:
+        return low + int(self.random() * (high - low + 1))
+
+    def _digits(self, n: int) -> str:
+        return f"{int(self.random() * 10**n):0{n}d}"
+
+    def _day(self, ordinal: int) -> str:
+        text = self.days.get(ordinal)
+        if text is None:
+            text = self.days[ordinal] = date.fromordinal(ordinal).isoformat()
+        return text
+
+    def _take(self, table: str) -> int:
+        taken = self.next[table]
+        self.next[table] = taken + 1
+        return taken
+
+    # --- one account -------------------------------------------------------------------------------------
+    def _account(self, number: int, district_id: int) -> None:
+        plan, roll = self.plan, self.random()
         if roll < 0.88:
-            premises_id = self._flat(rows, district_id, postal_prefix)
-            customer_id, services = self._person(rows, branch), FLAT_SERVICES
+            premises_id = self._flat(district_id)
+            customer_id, services = self._person(), FLAT_SERVICES
         elif roll < 0.94:
-            premises_id = self._standalone(
-                rows, district_id, postal_prefix, Building.Kind.HOUSE, Premises.Kind.HOUSE
-            )
-            customer_id, services = self._person(rows, branch), HOUSE_SERVICES
+            premises_id = self._standalone(district_id, HOUSE, PRIVATE_HOUSE)
+            customer_id, services = self._person(), HOUSE_SERVICES
         else:
-            premises_id = self._standalone(
-                rows, district_id, postal_prefix, Building.Kind.COMMERCIAL, Premises.Kind.NON_RESIDENTIAL
-            )
-            customer_id, services = self._business(rows, branch, sole=roll < 0.97), BUSINESS_SERVICES
-        account_id = self.ids.account
-        self.ids.account += 1
-        opened_on = self.today - timedelta(days=self.rng.randint(400, 20 * 365))
-        status = Account.Status.ACTIVE if self.rng.random() < 0.985 else Account.Status.SUSPENDED
-        rows.accounts.append(
+            premises_id = self._standalone(district_id, COMMERCIAL, NON_RESIDENTIAL)
+            customer_id = self._person(sole=True) if roll < 0.97 else self._company()
+            services = BUSINESS_SERVICES
+        account_id = self._take("account")
+        opened_on = plan.today - self._between(400, 20 * 365)
+        self.rows.accounts.append(
             (
                 account_id,
-                f"{branch.region_code}{self.account_seq:010d}",
-                branch.pk,
+                f"{plan.region_code}{number:010d}",
+                plan.branch_id,
                 customer_id,
                 premises_id,
-                status,
-                opened_on.isoformat(),
+                ACTIVE if self.random() < 0.985 else SUSPENDED,
+                self._day(opened_on),
                 None,
-                self.now,
-                self.now,
+                plan.now,
+                plan.now,
             )
         )
-        self.account_seq += 1
-        self._services_and_meters(rows, account_id, opened_on, services)
+        self._services_and_meters(account_id, opened_on, services)
 
-    def _services_and_meters(self, rows: Rows, account_id: int, opened_on: date, services: list) -> None:
+    def _services_and_meters(self, account_id: int, opened_on: int, services: list) -> None:
+        random_, service_ids, opened = self.random, self.plan.service_ids, self._day(opened_on)
+        append = self.rows.account_services.append
         for code, meter_resource, share in services:
-            if self.rng.random() >= share:
+            if random_() >= share:
                 continue
-            rows.account_services.append(
-                (self.ids.account_service, account_id, self.service_ids[code], opened_on.isoformat(), None)
-            )
-            self.ids.account_service += 1
-            if meter_resource and self.rng.random() < 0.96:
-                self._meter(rows, account_id, meter_resource, opened_on)
+            append((self._take("account_service"), account_id, service_ids[code], opened, None))
+            if meter_resource and random_() < 0.96:
+                self._meter(account_id, meter_resource, opened_on)
 
-    def _meter(self, rows: Rows, account_id: int, resource: str, opened_on: date) -> None:
-        rng = self.rng
-        meter_id = self.ids.meter
-        self.ids.meter += 1
-        installed_on = max(opened_on, self.today - timedelta(days=rng.randint(30, 12 * 365)))
-        interval_days = VERIFICATION_YEARS[resource] * 365
+    def _meter(self, account_id: int, resource: str, opened_on: int) -> None:
+        random_, today = self.random, self.plan.today
+        meter_id = self._take("meter")
+        installed_on = max(opened_on, today - self._between(30, 12 * 365))
+        interval = VERIFICATION_YEARS[resource] * 365
         # Re-verified meters restart their interval; about 3 % are overdue and some expire soon.
-        next_verification = installed_on + timedelta(days=interval_days)
-        while next_verification < self.today and rng.random() < 0.9:
-            next_verification += timedelta(days=interval_days)
-        status = Meter.Status.ACTIVE if next_verification >= self.today else Meter.Status.VERIFICATION_EXPIRED
-        zones = 1
-        if resource == "electricity":
-            zones = rng.choices((1, 2, 3), weights=(55, 38, 7))[0]
-        rows.meters.append(
+        next_verification = installed_on + interval
+        while next_verification < today and random_() < 0.9:
+            next_verification += interval
+        self.rows.meters.append(
             (
                 meter_id,
                 account_id,
                 resource,
                 f"{resource[:2].upper()}{meter_id:09d}",
-                rng.choice(names.METER_MODELS[resource]),
-                zones,
+                self._pick(names.METER_MODELS[resource]),
+                self._pick(ZONES_POOL) if resource == "electricity" else 1,
                 6 if resource == "electricity" else 5,
-                installed_on.isoformat(),
-                next_verification.isoformat(),
-                status,
+                self._day(installed_on),
+                self._day(next_verification),
+                METER_ACTIVE if next_verification >= today else METER_EXPIRED,
                 "",
             )
         )
 
-    # --- premises ------------------------------------------------------------------------------------
-    def _flat(self, rows: Rows, district_id: int, postal_prefix: str) -> int:
+    # --- premises ----------------------------------------------------------------------------------------
+    def _flat(self, district_id: int) -> int:
         building = self.open_buildings.get(district_id)
         if building is None or building.flats_left == 0:
-            building_id = self._building(rows, district_id, postal_prefix, Building.Kind.APARTMENT)
-            building = OpenBuilding(
-                id=building_id, flats_left=self.rng.choice((18, 36, 60, 72, 80, 108, 144, 180))
-            )
+            building = OpenBuilding(id=self._building(district_id, APARTMENT), flats_left=0)
+            building.flats_left = self._pick(FLATS_PER_BUILDING)
             self.open_buildings[district_id] = building
-        premises_id = self.ids.premises
-        self.ids.premises += 1
-        area = round(self.rng.uniform(18, 110), 1)
-        rows.premises.append(
+        premises_id = self._take("premises")
+        area = 18 + 92 * self.random()
+        self.rows.premises.append(
             (
                 premises_id,
                 building.id,
-                Premises.Kind.FLAT,
+                FLAT,
                 str(building.next_flat),
-                f"{area:.2f}",
-                self.rng.choices((0, 1, 2, 3, 4, 5), weights=(5, 30, 30, 20, 10, 5))[0],
+                f"{area:.1f}0",
+                self._pick(RESIDENTS_POOL),
             )
         )
         building.next_flat += 1
         building.flats_left -= 1
         return premises_id
 
-    def _standalone(
-        self, rows: Rows, district_id: int, postal_prefix: str, building_kind: str, kind: str
-    ) -> int:
-        building_id = self._building(rows, district_id, postal_prefix, building_kind)
-        premises_id = self.ids.premises
-        self.ids.premises += 1
-        area = round(self.rng.uniform(40, 600), 1)
-        residents = self.rng.randint(1, 6) if kind == Premises.Kind.HOUSE else 0
-        rows.premises.append((premises_id, building_id, kind, "", f"{area:.2f}", residents))
+    def _standalone(self, district_id: int, building_kind: str, kind: str) -> int:
+        building_id = self._building(district_id, building_kind)
+        premises_id = self._take("premises")
+        area = 40 + 560 * self.random()
+        residents = self._between(1, 6) if kind == PRIVATE_HOUSE else 0
+        self.rows.premises.append((premises_id, building_id, kind, "", f"{area:.1f}0", residents))
         return premises_id
 
-    def _building(self, rows: Rows, district_id: int, postal_prefix: str, kind: str) -> int:
-        building_id = self.ids.building
-        self.ids.building += 1
-        house = str(self.rng.randint(1, 180))
-        if self.rng.random() < 0.15:
-            house += self.rng.choice(("а", "б", " корп. 2", " стр. 1"))
-        rows.buildings.append(
-            (
-                building_id,
-                district_id,
-                kind,
-                f"{postal_prefix}{self.rng.randint(0, 150):03d}",
-                self.rng.choice(names.STREETS),
-                house,
-                None,
-            )
+    def _building(self, district_id: int, kind: str) -> int:
+        building_id = self._take("building")
+        house = str(self._between(1, 180))
+        if self.random() < 0.15:
+            house += self._pick(HOUSE_SUFFIXES)
+        postal_code = f"{self.plan.postal_prefix}{self._between(0, 150):03d}"
+        self.rows.buildings.append(
+            (building_id, district_id, kind, postal_code, self._pick(names.STREETS), house, None)
         )
         return building_id
 
-    # --- customers -----------------------------------------------------------------------------------
-    def _person(self, rows: Rows, branch: Branch, *, sole: bool = False) -> int:
-        rng = self.rng
-        female = rng.random() < 0.56
-        last = rng.choice(names.SURNAMES)[female]
-        first = rng.choice(names.FEMALE_FIRST_NAMES if female else names.MALE_FIRST_NAMES)
-        middle = rng.choice(names.PATRONYMICS)[female]
-        birth = self.today - timedelta(days=rng.randint(18 * 365, 92 * 365))
-        inn = self._inn(branch.region_code, 8) if sole or rng.random() < 0.3 else ""
-        ogrn = self._ogrn("3", branch.region_code, 14) if sole else ""
-        customer_id = self._customer(
-            rows,
-            "sole_proprietor" if sole else "individual",
-            last,
-            first,
-            middle,
-            birth.isoformat(),
-            "",
-            inn,
-            ogrn,
-            "",
-        )
-        self._contacts(rows, customer_id, first, last, birth.year)
+    # --- customers ---------------------------------------------------------------------------------------
+    def _person(self, *, sole: bool = False) -> int:
+        plan, random_ = self.plan, self.random
+        female = 1 if random_() < 0.56 else 0
+        last = self._pick(names.SURNAMES)[female]
+        first = self._pick(names.FEMALE_FIRST_NAMES if female else names.MALE_FIRST_NAMES)
+        middle = self._pick(names.PATRONYMICS)[female]
+        birth = plan.today - self._between(18 * 365, 92 * 365)
+        inn = self._inn(8) if sole or random_() < 0.3 else ""
+        ogrn = self._ogrn("3", 14) if sole else ""
+        kind = "sole_proprietor" if sole else "individual"
+        customer_id = self._customer(kind, last, first, middle, self._day(birth), "", inn, ogrn, "")
+        year = date.fromordinal(birth).year
+        self._contacts(customer_id, self._email_name(first, last), year, email_share=0.45)
         return customer_id
 
-    def _business(self, rows: Rows, branch: Branch, *, sole: bool) -> int:
-        if sole:
-            return self._person(rows, branch, sole=True)
-        name = f"{self.rng.choice(names.COMPANY_FORMS)} «{self.rng.choice(names.COMPANY_WORDS)}»"
-        inn = self._inn(branch.region_code, 7)
-        customer_id = self._customer(
-            rows,
-            "legal_entity",
-            "",
-            "",
-            "",
-            None,
-            name,
-            inn,
-            self._ogrn("1", branch.region_code, 12),
-            f"{inn[:4]}01001",
-        )
-        self._contacts(rows, customer_id, "buh", f"org{customer_id}", 2000, email_share=0.95)
+    def _company(self) -> int:
+        name = f"{self._pick(names.COMPANY_FORMS)} «{self._pick(names.COMPANY_WORDS)}»"
+        inn = self._inn(7)
+        ogrn = self._ogrn("1", 12)
+        customer_id = self._customer("legal_entity", "", "", "", None, name, inn, ogrn, f"{inn[:4]}01001")
+        self._contacts(customer_id, f"b.org{customer_id}", 2000, email_share=0.95)
         return customer_id
 
-    def _customer(
-        self,
-        rows: Rows,
-        kind: str,
-        last: str,
-        first: str,
-        middle: str,
-        birth: str | None,
-        company: str,
-        inn: str,
-        ogrn: str,
-        kpp: str,
-    ) -> int:
-        customer_id = self.ids.customer
-        self.ids.customer += 1
-        paper_bill = self.rng.random() < 0.7
-        rows.customers.append(
-            (
-                customer_id,
-                kind,
-                last,
-                first,
-                middle,
-                birth,
-                company,
-                inn,
-                ogrn,
-                kpp,
-                paper_bill,
-                self.now,
-                self.now,
+    def _customer(self, kind: str, *names_and_numbers: str | None) -> int:
+        customer_id = self._take("customer")
+        now = self.plan.now
+        paper_bill = self.random() < 0.7
+        self.rows.customers.append((customer_id, kind, *names_and_numbers, paper_bill, now, now))
+        return customer_id
+
+    def _email_name(self, first: str, last: str) -> str:
+        local = self.emails.get((first, last))
+        if local is None:
+            initials = f"{first[:1]}.{last}".lower()
+            local = "".join(names.LATIN_TRANSLIT.get(ch, ch) for ch in initials)
+            self.emails[(first, last)] = local
+        return local
+
+    def _contacts(self, customer_id: int, local: str, year: int, *, email_share: float) -> None:
+        random_, append, now = self.random, self.rows.contacts.append, self.plan.now
+        if random_() < 0.88:
+            phone = f"+79{self._digits(9)}"
+            append(
+                (
+                    self._take("contact"),
+                    customer_id,
+                    "phone",
+                    phone,
+                    True,
+                    now if random_() < 0.5 else None,
+                    "",
+                )
             )
-        )
-        return customer_id
+        if random_() < email_share:
+            email = f"{local}{year % 100:02d}{customer_id % 997}@{self._pick(names.EMAIL_DOMAINS)}"
+            append((self._take("contact"), customer_id, "email", email, False, None, ""))
 
-    def _contacts(
-        self, rows: Rows, customer_id: int, first: str, last: str, year: int, email_share: float = 0.45
-    ) -> None:
-        rng = self.rng
-        if rng.random() < 0.88:
-            phone = f"+79{rng.randint(0, 999_999_999):09d}"
-            verified = self.now if rng.random() < 0.5 else None
-            rows.contacts.append((self.ids.contact, customer_id, "phone", phone, True, verified, ""))
-            self.ids.contact += 1
-        if rng.random() < email_share:
-            local = "".join(names.LATIN_TRANSLIT.get(ch, ch) for ch in f"{first[:1]}.{last}".lower())
-            email = f"{local}{year % 100:02d}{customer_id % 997}@{rng.choice(names.EMAIL_DOMAINS)}"
-            rows.contacts.append((self.ids.contact, customer_id, "email", email, False, None, ""))
-            self.ids.contact += 1
-
-    def _inn(self, region: str, body_extra: int) -> str:
-        body = region + "".join(str(self.rng.randint(0, 9)) for _ in range(body_extra))
+    def _inn(self, body_extra: int) -> str:
+        body = self.plan.region_code + self._digits(body_extra)
         return body + inn_check_digits(body)
 
-    def _ogrn(self, sign: str, region: str, body_length: int) -> str:
-        year = f"{self.rng.randint(2, 24):02d}"
-        rest = "".join(str(self.rng.randint(0, 9)) for _ in range(body_length - 5))
-        body = sign + year + region + rest
+    def _ogrn(self, sign: str, body_length: int) -> str:
+        body = sign + f"{self._between(2, 24):02d}" + self.plan.region_code + self._digits(body_length - 5)
         return body + ogrn_check_digit(body)
+
+
+# --- planning and writing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchShare:
+    branch: Branch
+    count: int
+    postal_prefix: str
+
+
+class PopulationGenerator:
+    """Plan the population in chunks, generate them (in worker processes at scale) and write them."""
+
+    def __init__(self, *, seed: int, services: dict[str, Service], today: date | None = None) -> None:
+        self.seed = seed
+        self.service_ids = {code: service.pk for code, service in services.items()}
+        self.today = today or timezone.localdate()
+        self.now = timezone.now().isoformat()
+
+    def plans(self, shares: Sequence[BranchShare]) -> list[ChunkPlan]:
+        """Return the chunks of the branches' accounts, each with its own seed and id ranges."""
+        first_ids = {table: next_id(model) for table, model in ID_MODELS.items()}
+        number = Account.objects.count() + 1
+        plans = []
+        for share in shares:
+            districts = tuple(District.objects.filter(branch=share.branch).values_list("id", flat=True))
+            for done in range(0, share.count, CHUNK_ACCOUNTS):
+                count = min(CHUNK_ACCOUNTS, share.count - done)
+                plans.append(
+                    ChunkPlan(
+                        seed=f"{self.seed}:{len(plans)}",
+                        count=count,
+                        branch_id=share.branch.pk,
+                        region_code=share.branch.region_code,
+                        districts=districts,
+                        postal_prefix=share.postal_prefix,
+                        first_number=number,
+                        first_ids=dict(first_ids),
+                        today=self.today.toordinal(),
+                        now=self.now,
+                        service_ids=self.service_ids,
+                    )
+                )
+                number += count
+                for table, room in ID_ROOM.items():
+                    first_ids[table] += room * count
+        return plans
+
+
+def write_chunks(chunks: Iterable[Rows], progress: Callable[[int], None] | None = None) -> None:
+    """Write each chunk's rows in its own transaction, then move the id sequences past them."""
+    for rows in chunks:
+        with transaction.atomic():
+            rows.write()
+        if progress:
+            progress(len(rows.accounts))
+    reset_sequences(*POPULATION_MODELS)
+
+
+@contextmanager
+def generated_chunks(plans: list[ChunkPlan], *, processes: int) -> Iterator[Iterator[Rows]]:
+    """Yield an iterator over the chunks' rows, generated in order by `processes` worker processes.
+
+    With fewer than two processes (or one chunk) everything runs in this process. Workers are forked
+    before the caller opens its bulk-load session: the caller's database connections are closed
+    first, so no child inherits a live one. At most `processes + 1` chunks wait in memory at once.
+    """
+    if processes < 2 or len(plans) < 2:
+        yield (generate_chunk(plan) for plan in plans)
+        return
+    if not connection.in_atomic_block:  # a test's open transaction lives on its connection: keep it
+        connections.close_all()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        yield _in_order(pool, plans, window=processes + 1)
+
+
+def _in_order(pool: Pool, plans: list[ChunkPlan], *, window: int) -> Iterator[Rows]:
+    pending: deque[AsyncResult[Rows]] = deque()
+    for plan in plans:
+        pending.append(pool.apply_async(generate_chunk, (plan,)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
