@@ -50,7 +50,7 @@ from abonent.billing.models import (
     LedgerEntry,
     Tariff,
 )
-from abonent.billing.selectors import DueCalendar, due_calendar
+from abonent.billing.selectors import due_calendar
 from abonent.billing.services.penalty_run import PENALTY_SOURCE, penalty_postings
 from abonent.billing.services.raw_rows import DATE, day, decimal_field, fetch
 from abonent.billing.services.tariffs import RateTerms, TariffTerms, category_for
@@ -208,15 +208,19 @@ class ChunkOutcome:
     entries: int
 
 
-def charge_chunk(*, chunk_id: int) -> ChunkOutcome | None:
-    """Charge the chunk's accounts in one transaction; None when another worker already did it."""
+def charge_chunk(*, chunk_id: int, prepared: PreparedChunk | None = None) -> ChunkOutcome | None:
+    """Charge the chunk's accounts in one transaction; None when another worker already did it.
+
+    `prepared` is the chunk worked out beforehand by `prepare_chunk` in another process (SQLite's
+    one writer only writes then); without it the chunk is read and worked out inside the transaction.
+    """
     try:
         with transaction.atomic():
             claimed = ChargeRunChunk.objects.filter(pk=chunk_id).exclude(status=ChargeRunChunk.Status.DONE)
             if not claimed.update(status=ChargeRunChunk.Status.RUNNING, claimed_at=timezone.now()):
                 return None
             chunk = ChargeRunChunk.objects.select_related("run__branch__organisation").get(pk=chunk_id)
-            outcome = _charge(chunk)
+            outcome = _charge(chunk, prepared)
             ChargeRunChunk.objects.filter(pk=chunk_id).update(
                 status=ChargeRunChunk.Status.DONE, finished_at=timezone.now(), attempts=F("attempts") + 1
             )
@@ -229,6 +233,30 @@ def charge_chunk(*, chunk_id: int) -> ChunkOutcome | None:
     return outcome
 
 
+def prepare_chunk(chunk_id: int) -> PreparedChunk | None:
+    """Work out a chunk's entries and bills without writing (a reader process); None when it is done."""
+    chunk = (
+        ChargeRunChunk.objects.select_related("run__branch__organisation")
+        .exclude(status=ChargeRunChunk.Status.DONE)
+        .filter(pk=chunk_id)
+        .first()
+    )
+    if chunk is None:
+        return None
+    return _prepare(chunk)
+
+
+def _prepare(chunk: ChargeRunChunk) -> PreparedChunk:
+    run = chunk.run
+    return prepare_accounts(
+        branch=run.branch,
+        period=BillingPeriod.from_date(run.period),
+        first=chunk.first_account_id,
+        last=chunk.last_account_id,
+        run_id=run.pk,
+    )
+
+
 def _record_failure(chunk_id: int, exc: Exception) -> None:
     message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
     with transaction.atomic():
@@ -239,51 +267,106 @@ def _record_failure(chunk_id: int, exc: Exception) -> None:
         ChargeRun.objects.filter(pk__in=run_ids).update(status=ChargeRun.Status.FAILED, error=message[:2000])
 
 
-def _charge(chunk: ChargeRunChunk) -> ChunkOutcome:
+def _charge(chunk: ChargeRunChunk, prepared: PreparedChunk | None) -> ChunkOutcome:
     run = chunk.run
-    charges, outcome = charge_accounts(
-        branch=run.branch,
-        period=BillingPeriod.from_date(run.period),
-        first=chunk.first_account_id,
-        last=chunk.last_account_id,
-        run_id=run.pk,
-    )
+    if prepared is None or (prepared.run_id, prepared.first, prepared.last) != (
+        run.pk,
+        chunk.first_account_id,
+        chunk.last_account_id,
+    ):
+        prepared = _prepare(chunk)
+    outcome = write_prepared(prepared)
     ChargeRun.objects.filter(pk=run.pk).update(
         accounts_done=F("accounts_done") + chunk.accounts,
         chunks_done=F("chunks_done") + 1,
         bills=F("bills") + outcome.bills,
-        charged=F("charged") + sum((c.charged for c in charges), ZERO),
-        recalculated=F("recalculated") + sum((c.recalculated for c in charges), ZERO),
-        benefits=F("benefits") + sum((c.benefits for c in charges), ZERO),
-        by_average=F("by_average") + sum(c.by_average for c in charges),
-        by_norm=F("by_norm") + sum(c.by_norm for c in charges),
+        charged=F("charged") + prepared.charged,
+        recalculated=F("recalculated") + prepared.recalculated,
+        benefits=F("benefits") + prepared.benefits,
+        by_average=F("by_average") + prepared.by_average,
+        by_norm=F("by_norm") + prepared.by_norm,
     )
     return outcome
 
 
-def charge_accounts(
-    *, branch: Branch, period: BillingPeriod, first: int, last: int, run_id: int | None = None
-) -> tuple[list[AccountCharge], ChunkOutcome]:
-    """Charge the branch's accounts with ids first..last not yet billed for the period, and bill them.
+@dataclass
+class PreparedChunk:
+    """A chunk worked out and not yet written: its ledger rows, its bills' parts and the run's sums.
 
-    Call inside a transaction: the entries and the bills are written together or not at all.
+    Plain tuples and numbers, so a reader process can hand it to the writer.
     """
+
+    run_id: int | None
+    first: int
+    last: int
+    period: BillingPeriod
+    due_on: date
+    ledger: list[tuple[object, ...]]
+    bills: list[tuple[int, str, str]]  # account id, bill number, the calculation as JSON
+    charged: Decimal = ZERO
+    recalculated: Decimal = ZERO
+    benefits: Decimal = ZERO
+    by_average: int = 0
+    by_norm: int = 0
+
+
+def prepare_accounts(
+    *, branch: Branch, period: BillingPeriod, first: int, last: int, run_id: int | None = None
+) -> PreparedChunk:
+    """Work out the charges, penalties and bills of the branch's accounts first..last not yet billed."""
     facts = ChunkFacts.read(branch_id=branch.pk, period=period, first=first, last=last)
     charges = [
         charge_account(account=account, period=period, services=facts.services, book=facts.book)
         for account in facts.accounts
     ]
     calendar = due_calendar(organisation=branch.organisation)
-    entries = insert_rows(LEDGER_SPEC, _ledger_rows(charges, period))
-    totals = _ledger_totals(first, last, period)
     categories = {a.id: a.category for a in facts.accounts}
-    debtors = {pk: categories[pk] for pk, t in totals.items() if t.opening > 0 and pk in categories}
-    penalties = penalty_postings(debtors=debtors, period=period, calendar=calendar)
-    entries += insert_rows(LEDGER_SPEC, _penalty_rows(penalties, period))
-    for account_id, _service_id, amount, _key, _reason in penalties:
-        totals[account_id].penalty += int(amount * 100)
-    bills = insert_rows(BILL_SPEC, _bill_rows(charges, facts.numbers, totals, period, calendar, run_id))
-    return charges, ChunkOutcome(accounts=len(charges), bills=bills, entries=entries)
+    penalties = penalty_postings(
+        first=first, last=last, categories=categories, period=period, calendar=calendar
+    )
+    return PreparedChunk(
+        run_id=run_id,
+        first=first,
+        last=last,
+        period=period,
+        due_on=calendar.due_date(period),
+        ledger=[*_ledger_rows(charges, period), *_penalty_rows(penalties, period)],
+        bills=[
+            (
+                c.account_id,
+                bill_number(facts.numbers[c.account_id], period),
+                json.dumps(c.details(), separators=(",", ":"), ensure_ascii=False),
+            )
+            for c in charges
+        ],
+        charged=sum((c.charged for c in charges), ZERO),
+        recalculated=sum((c.recalculated for c in charges), ZERO),
+        benefits=sum((c.benefits for c in charges), ZERO),
+        by_average=sum(c.by_average for c in charges),
+        by_norm=sum(c.by_norm for c in charges),
+    )
+
+
+def write_prepared(prepared: PreparedChunk) -> ChunkOutcome:
+    """Write a prepared chunk's ledger entries, then its bills with the ledger's totals.
+
+    Call inside a transaction: the entries and the bills are written together or not at all.
+    """
+    entries = insert_rows(LEDGER_SPEC, prepared.ledger)
+    totals = _ledger_totals(prepared.first, prepared.last, prepared.period)
+    bills = insert_rows(BILL_SPEC, _bill_rows(prepared, totals))
+    return ChunkOutcome(accounts=len(prepared.bills), bills=bills, entries=entries)
+
+
+def charge_accounts(
+    *, branch: Branch, period: BillingPeriod, first: int, last: int, run_id: int | None = None
+) -> tuple[PreparedChunk, ChunkOutcome]:
+    """Charge the branch's accounts with ids first..last not yet billed for the period, and bill them.
+
+    Call inside a transaction: the entries and the bills are written together or not at all.
+    """
+    prepared = prepare_accounts(branch=branch, period=period, first=first, last=last, run_id=run_id)
+    return prepared, write_prepared(prepared)
 
 
 # --- reading the facts of a chunk ---------------------------------------------------------------------
@@ -662,23 +745,18 @@ def _ledger_totals(first: int, last: int, period: BillingPeriod) -> dict[int, Le
         return {row[0]: LedgerTotals(*(int(v or 0) for v in row[1:])) for row in cursor.fetchall()}
 
 
-def _bill_rows(
-    charges: Iterable[AccountCharge],
-    numbers: dict[int, str],
-    totals: dict[int, LedgerTotals],
-    period: BillingPeriod,
-    calendar: DueCalendar,
-    run_id: int | None,
-) -> Iterator[tuple[object, ...]]:
+def _bill_rows(prepared: PreparedChunk, totals: dict[int, LedgerTotals]) -> Iterator[tuple[object, ...]]:
+    period = prepared.period
+    start = period.start.isoformat()
     issued_on = period.next().start.isoformat()
-    due_on = calendar.due_date(period).isoformat()
+    due_on = prepared.due_on.isoformat()
     created_at = db_moment(timezone.now())
-    for charge in charges:
-        t = totals.get(charge.account_id, LedgerTotals())
+    for account_id, number, details in prepared.bills:
+        t = totals.get(account_id, LedgerTotals())
         yield (
-            charge.account_id,
-            period.start.isoformat(),
-            bill_number(numbers[charge.account_id], period),
+            account_id,
+            start,
+            number,
             issued_on,
             due_on,
             Bill.Status.ISSUED,
@@ -689,8 +767,8 @@ def _bill_rows(
             str(from_kopecks(-t.payment)),
             str(from_kopecks(t.penalty)),
             str(from_kopecks(t.due)),
-            json.dumps(charge.details(), separators=(",", ":"), ensure_ascii=False),
-            run_id,
+            details,
+            prepared.run_id,
             created_at,
         )
 

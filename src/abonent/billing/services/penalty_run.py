@@ -30,22 +30,27 @@ _AMOUNT = decimal_field(LedgerEntry, "amount")
 
 
 def penalty_postings(
-    *, debtors: dict[int, str], period: BillingPeriod, calendar: DueCalendar
+    *, first: int, last: int, categories: dict[int, str], period: BillingPeriod, calendar: DueCalendar
 ) -> list[tuple[int, int, Decimal, str, str]]:
     """Return (account, service, amount, key, reason) of the penalties to post up to the period's last day.
 
-    `debtors` maps an account id to its tariff category. The amount is what accrued minus what is posted.
+    For the accounts first..last in `categories` (account id → tariff category) that are debtors: owe
+    more than nothing before the period starts. The amount is what accrued minus what is posted.
     """
     through = period.end
-    terms = {category: penalty_terms(category=category) for category in set(debtors.values())}
     due_on = _DueDays(calendar)
     reason = gettext("Penalty for late payment up to %(day)s") % {"day": f"{through:%d.%m.%Y}"}
-    postings = []
+    postings: list[tuple[int, int, Decimal, str, str]] = []
+    facts, posted = _ledger_facts(first, last, categories)
+    start = period.start
+    debtors = {
+        account_id: categories[account_id]
+        for account_id, entries in facts.items()
+        if sum((e.amount for e in entries if e.occurred_on < start), ZERO) > 0
+    }
     if not debtors:
         return postings
-    # The debtors of a chunk are most of its accounts: one range query each beats lists of ids.
-    first, last = min(debtors), max(debtors)
-    facts, posted = _ledger_facts(first, last, debtors)
+    terms = {category: penalty_terms(category=category) for category in set(debtors.values())}
     late = _late_bills(first, last)
     taken = _keys_taken(first, last, through)
     for account_id in sorted(debtors):

@@ -1,8 +1,10 @@
 """`manage.py charge_run`: run (or resume) the monthly charge of branches here and now, in N processes.
 
 The console starts runs as background tasks; this command is for operators and the benchmark. With
---workers N the pending chunks are dealt round-robin to N processes (PostgreSQL); SQLite has one
-writer, so one process is the right number there.
+--workers N on PostgreSQL the pending chunks are dealt round-robin to N processes, each charging and
+writing its chunks. SQLite has one writer: there N reader processes work the chunks out
+(`prepare_chunk`, reading beside the writer thanks to WAL) and this process only writes them, each in
+its own transaction that claims the chunk first, so resuming and "never twice" work as with one process.
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from abonent.billing.models import ChargeRun, ChargeRunChunk
-from abonent.billing.services.charge_run import charge_chunk, finish_run_if_complete, start_charge_run
+from abonent.billing.services.charge_run import (
+    charge_chunk,
+    finish_run_if_complete,
+    prepare_chunk,
+    start_charge_run,
+)
 from abonent.core.models import Branch
 from abonent.core.periods import BillingPeriod, current_period
 
@@ -25,6 +32,19 @@ def _work(chunk_ids: list[int]) -> int:
         charge_chunk(chunk_id=chunk_id)
     connections.close_all()
     return len(chunk_ids)
+
+
+def _reader_started() -> None:
+    connections.close_all()  # a forked reader opens its own connection
+
+
+def _write_prepared_chunks(pending: list[int], readers: int) -> None:
+    """Let `readers` processes work the chunks out, in order, while this process writes each one."""
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(readers, initializer=_reader_started) as pool:
+        for chunk_id, prepared in zip(pending, pool.imap(prepare_chunk, pending), strict=True):
+            charge_chunk(chunk_id=chunk_id, prepared=prepared)
 
 
 class Command(BaseCommand):
@@ -53,7 +73,9 @@ class Command(BaseCommand):
             .order_by("first_account_id")
             .values_list("pk", flat=True)
         )
-        if workers > 1 and len(pending) > 1:
+        if workers > 1 and len(pending) > 1 and connections["default"].vendor == "sqlite":
+            _write_prepared_chunks(pending, workers)
+        elif workers > 1 and len(pending) > 1:
             connections.close_all()
             context = multiprocessing.get_context("fork")
             with context.Pool(workers) as pool:
