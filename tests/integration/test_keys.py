@@ -1,4 +1,4 @@
-"""The set-wise applier's blocking keys agree with customers.dedup.match_keys, value for value."""
+"""Vectorised forms agree with their Python references: blocking keys (match_keys), INN check digits."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from abonent.core.validators import is_valid_inn
 from abonent.customers.dedup import match_keys
 from abonent.integration.appliers.keys import match_key_columns
+from abonent.integration.cleaning import _inn_valid
 
 _KINDS = ("individual", "sole_proprietor", "legal_entity")
 _PEOPLE = [
@@ -68,3 +70,16 @@ _names = st.text(alphabet='АаВЕеКкМНОоРрСсТХхУуЁёИиЛлA
 )
 def test_blocking_keys_of_any_names_match_the_reference(rows):
     assert _vectorised(rows) == _reference(rows)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789", min_size=0, max_size=13), min_size=1, max_size=30))
+def test_vectorised_inn_check_agrees_with_core_validators(values):
+    valid = pl.DataFrame({"inn": values}).select(_inn_valid(pl.col("inn"))).to_series().to_list()
+    assert valid == [is_valid_inn(v) for v in values]
+
+
+def test_vectorised_inn_check_accepts_real_numbers():
+    real = ["7707083893", "500100732259", "7830002293", "6674000000"]
+    valid = pl.DataFrame({"inn": real}).select(_inn_valid(pl.col("inn"))).to_series().to_list()
+    assert valid == [is_valid_inn(v) for v in real] and valid[:3] == [True, True, True]

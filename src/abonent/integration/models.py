@@ -189,12 +189,19 @@ class SourceRecord(models.Model):
     Diffing a file against these (by key, in bulk) is what makes a re-run change nothing.
     """
 
-    source = models.ForeignKey(SourceSystem, related_name="+", on_delete=models.CASCADE)
+    # Two records per imported row: no database-level foreign keys (a trigger check per record at
+    # commit on PostgreSQL) and no index of their own (the unique key leads with the source; a run's
+    # records are looked up only when it is deleted). Django's collector still cascades and nulls.
+    source = models.ForeignKey(
+        SourceSystem, related_name="+", on_delete=models.CASCADE, db_constraint=False, db_index=False
+    )
     kind = models.CharField(max_length=12)  # customer, account, charge, payment, balance, reading
     key = models.CharField(max_length=200)
     row_hash = models.BigIntegerField()
     target_id = models.BigIntegerField(null=True)
-    run = models.ForeignKey(ImportRun, related_name="+", null=True, on_delete=models.SET_NULL)
+    run = models.ForeignKey(
+        ImportRun, related_name="+", null=True, on_delete=models.SET_NULL, db_constraint=False, db_index=False
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "kind", "key"], name="source_record_unique")]

@@ -99,7 +99,7 @@ class CustomerAccountApplier:
         records = load_records_frame(self.source_id, "account", frame["account_number"])
         unknown = frame.join(records, left_on="account_number", right_on="key", how="anti")
         table = connection.ops.quote_name(Account._meta.db_table)
-        sql = f"SELECT number FROM {table} WHERE number IN ({{marks}})"  # noqa: S608 - our table
+        sql = f"SELECT number FROM {table} WHERE number {{in_list}}"  # noqa: S608 - our table
         taken = [number for (number,) in select_in(sql, unknown["account_number"])]
         if not taken:
             return frame
@@ -376,7 +376,7 @@ def _refuse_exact_duplicates(created: pl.DataFrame) -> pl.DataFrame:
     customers = connection.ops.quote_name(Customer._meta.db_table)
     taken_email = _taken_emails(created)
     taken_inn = select_in(
-        f"SELECT inn, id FROM {customers} WHERE inn IN ({{marks}}) AND id NOT IN ({merged})",  # noqa: S608
+        f"SELECT inn, id FROM {customers} WHERE inn {{in_list}} AND id NOT IN ({merged})",  # noqa: S608
         created["inn"],
     )
     created = _refuse_by(created, "email", taken_email)
@@ -387,7 +387,7 @@ def _taken_emails(created: pl.DataFrame) -> list[tuple[Any, ...]]:
     quote = connection.ops.quote_name
     merged = f"SELECT merged_id FROM {CustomerMerge._meta.db_table} WHERE undone_at IS NULL"  # noqa: S608
     return select_in(
-        f"SELECT value, customer_id FROM {quote(Contact._meta.db_table)} WHERE value IN ({{marks}})"  # noqa: S608
+        f"SELECT value, customer_id FROM {quote(Contact._meta.db_table)} WHERE value {{in_list}}"  # noqa: S608
         f" AND kind = %s AND customer_id NOT IN ({merged})",
         created["email"],
         [Contact.Kind.EMAIL.value],
@@ -521,7 +521,7 @@ def _full_names(frame: pl.DataFrame) -> pl.Series:
 def _stored_full_names(ids: set[int]) -> dict[int, str]:
     table = connection.ops.quote_name(Customer._meta.db_table)
     rows = select_in(
-        f"SELECT id, last_name, first_name, middle_name, company_name FROM {table} WHERE id IN ({{marks}})",  # noqa: S608
+        f"SELECT id, last_name, first_name, middle_name, company_name FROM {table} WHERE id {{in_list}}",  # noqa: S608
         ids,
     )
     return {pk: (company or f"{last} {first} {middle}").lower() for pk, last, first, middle, company in rows}

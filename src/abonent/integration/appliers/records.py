@@ -16,7 +16,7 @@ def load_records_frame(source_id: int, kind: str, keys: pl.Series) -> pl.DataFra
     """Return (key, row_hash, target_id) of what the source sent before under the given keys."""
     table = connection.ops.quote_name(SourceRecord._meta.db_table)
     rows = select_in(
-        f"SELECT key, row_hash, target_id FROM {table} WHERE key IN ({{marks}})"  # noqa: S608 - our table
+        f"SELECT key, row_hash, target_id FROM {table} WHERE key {{in_list}}"  # noqa: S608 - our table
         " AND source_id = %s AND kind = %s",
         keys.unique().to_list(),
         [source_id, kind],
