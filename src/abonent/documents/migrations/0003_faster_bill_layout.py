@@ -12,16 +12,32 @@ from django.utils import timezone
 BILL = 1
 
 
-def publish(apps, schema_editor):
+def publisher(note):
+    """Return a migration step that publishes typst/bill.typ as the bill's next version, with the note."""
+
+    def publish(apps, schema_editor):
+        publish_bill(apps, note)
+
+    return publish
+
+
+def publish_bill(apps, note):
     Template = apps.get_model("documents", "DocumentTemplate")
     source = (Path(__file__).resolve().parent.parent / "typst" / "bill.typ").read_text(encoding="utf-8")
     newest = Template.objects.filter(kind=BILL).order_by("-version").first()
     if newest is None or Template.objects.filter(kind=BILL, source=source).exists():
         return
     Template.objects.create(
-        kind=BILL, version=newest.version + 1, status="published", published_at=timezone.now(),
-        note="shipped with Abonent: faster layout (grids, fixed columns)", source=source,
+        kind=BILL,
+        version=newest.version + 1,
+        status="published",
+        published_at=timezone.now(),
+        note=note,
+        source=source,
     )
+
+
+publish = publisher("shipped with Abonent: faster layout (grids, fixed columns)")
 
 
 class Migration(migrations.Migration):
