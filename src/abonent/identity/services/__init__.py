@@ -112,6 +112,7 @@ STAFF_ROLE_PERMISSIONS: dict[str, list[str]] = {
         "identity.view_accountaccess",
         "identity.revoke_accountaccess",
         "identity.add_registrationcode",
+        "payments.view_reconciliationreport",
     ],
     StaffRole.MANAGER: [
         "customers.view_customer",
