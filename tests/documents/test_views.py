@@ -82,6 +82,15 @@ def test_console_shows_a_clients_documents_and_folders_and_audits_it(
     assert client_for(outsider).get(reverse("console_documents:client", args=[account.pk])).status_code == 404
 
 
+def test_console_account_card_links_to_the_accounts_documents(client_for, operator, account) -> None:
+    body = client_for(operator).get(reverse("console:account", args=[account.pk])).content.decode()
+
+    href = reverse("console_documents:client", args=[account.pk])
+    assert href == f"/console/documents/accounts/{account.pk}/"
+    assert f'href="{href}"' in body
+    assert client_for(operator).get(href).status_code == 200
+
+
 def test_api_token_reads_only_its_users_documents(client, customer, stranger, account) -> None:
     document = document_on(account)
     _, raw = issue_api_token(user=customer, name="integration", scopes=["documents"])
