@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -79,15 +79,34 @@ def account_for_action(*, user: User, account_id: int, action: str) -> Account:
     """
     if user.is_staff or not (user.is_authenticated and user.is_active):
         account = account_for_user(user=user, account_id=account_id)
-        actions = _STAFF_ACTIONS
-    else:
-        access = active_accesses(user=user).filter(account_id=account_id).select_related("account").first()
-        if access is None:
-            raise AccountNotFound()
-        account, actions = access.account, _ROLE_ACTIONS.get(access.role, frozenset())
-    if action not in actions:
+        if action not in _STAFF_ACTIONS:
+            raise ActionNotAllowed()
+        return account
+    access = active_accesses(user=user).filter(account_id=account_id).select_related("account").first()
+    check_role_allows(access.role if access else None, action)
+    return access.account  # type: ignore[union-attr]  # check_role_allows refused a missing grant
+
+
+def check_role_allows(role: str | None, action: str) -> None:
+    """Refuse a customer without a grant ("not found") or whose role does not allow the action."""
+    if role is None:
+        raise AccountNotFound()
+    if action not in _ROLE_ACTIONS.get(role, frozenset()):
         raise ActionNotAllowed()
-    return account
+
+
+def active_grant_sql(alias: str) -> tuple[str, list[object]]:
+    """Return the SQL condition (and its parameters) that a grant row `alias` is in force today.
+
+    For the hottest permission checks written as one statement (a reading submission); it states the
+    same rule as `active_accesses`, and tests hold the two equal.
+    """
+    today = connection.ops.adapt_datefield_value(timezone.localdate())
+    condition = (
+        f"{alias}.revoked_at IS NULL AND {alias}.valid_from <= %s"
+        f" AND ({alias}.valid_until IS NULL OR {alias}.valid_until >= %s)"
+    )
+    return condition, [today, today]
 
 
 def active_accesses(*, user: User) -> QuerySet[AccountAccess]:

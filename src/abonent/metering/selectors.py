@@ -17,7 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from abonent.core.periods import BillingPeriod
 from abonent.customers.models import Account, Resource
 from abonent.identity.models import User
-from abonent.identity.selectors import AccountAction, AccountNotFound, account_for_action, accounts_for_user
+from abonent.identity.selectors import (
+    AccountAction,
+    AccountNotFound,
+    account_for_action,
+    accounts_for_user,
+    check_role_allows,
+)
+from abonent.metering import sql
 from abonent.metering.errors import MeterNotFound, ReadingError
 from abonent.metering.models import Meter, Reading, TelemetrySample
 from abonent.metering.rules import MeterFacts, check_meter, months_between, zone_consumption
@@ -60,8 +67,18 @@ def unit_of(meter: Meter) -> str:
 def meter_for_user(*, user: User, meter_id: int, action: str = AccountAction.VIEW) -> Meter:
     """Return the meter if the user may do `action` on its account; a foreign meter is "not found".
 
-    The meter comes with the account the permission check fetched (its branch loads when used).
+    The meter comes with the account the permission check fetched (its branch loads when used). A
+    customer's check is one statement with the meter (every reading submission starts here).
     """
+    if user.is_authenticated and user.is_active and not user.is_staff:
+        meter = sql.meter_with_role(meter_id, user.pk)
+        if meter is None:
+            raise MeterNotFound()
+        try:
+            check_role_allows(meter.grant_role, action)
+        except AccountNotFound as exc:
+            raise MeterNotFound() from exc
+        return meter
     meter = Meter.objects.filter(pk=meter_id).first()
     if meter is None:
         raise MeterNotFound()

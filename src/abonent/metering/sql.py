@@ -21,6 +21,8 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 
 from abonent.core.models import Branch, Organisation
 from abonent.customers.models import Account
+from abonent.identity.models import AccountAccess
+from abonent.identity.selectors import active_grant_sql
 from abonent.metering.models import ZONE_CODES, Meter, Reading
 
 _MILLI = Decimal("0.001")
@@ -84,6 +86,20 @@ def lock_meter(meter_id: int) -> MeterRow | None:
         end_day,
         customer_id,
     )
+
+
+def meter_with_role(meter_id: int, user_id: int) -> Meter | None:
+    """Return the meter with `grant_role`: the customer's role on its account in force today, or None.
+
+    The permission check of every reading submission, as one statement instead of two ORM queries.
+    """
+    grant, params = active_grant_sql("g")
+    sql = (
+        f"SELECT m.*, g.role AS grant_role FROM {_table(Meter)} m"  # noqa: S608 - table names only
+        f" LEFT JOIN {_table(AccountAccess)} g ON g.account_id = m.account_id AND g.user_id = %s AND {grant}"
+        " WHERE m.id = %s"
+    )
+    return next(iter(Meter.objects.raw(sql, [user_id, *params, meter_id])), None)
 
 
 _COLUMNS = "id, period, t1, t2, t3, submitted_at"
