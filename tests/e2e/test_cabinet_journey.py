@@ -24,7 +24,7 @@ from django.core.cache import cache
 from django.utils import timezone, translation
 
 from abonent.core.periods import BillingPeriod
-from abonent.customers.models import Account, Resource
+from abonent.customers.models import Account, Building, Resource
 from abonent.identity.models import AccountAccess, User
 from abonent.identity.services.registration import issue_registration_code
 from abonent.identity.shortcodes import format_printable_code
@@ -257,6 +257,8 @@ def test_company_accountant_filters_many_accounts(live_server, page) -> None:  #
     company = CustomerFactory(legal=True, company_name="ООО «Ромашка»")
     accountant = UserFactory(phone="+79120007010", email="buh@romashka.example")
     accounts = [AccountFactory(branch=branch, customer=company) for _ in range(14)]
+    # The longest street names Faker may draw (a random one once widened the phone page by 13 px).
+    Building.objects.filter(premises__accounts=accounts[0]).update(street="ул. Железнодорожников")
     for account in accounts:
         AccountAccessFactory(user=accountant, account=account, role=AccountAccess.Role.REPRESENTATIVE)
     MeterFactory(account=accounts[2], next_verification_on=timezone.localdate() - datetime.timedelta(days=3))
