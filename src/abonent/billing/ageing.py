@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from abonent.core.money import ZERO
 
@@ -30,9 +31,8 @@ PENALTY = "penalty"
 BucketKey = tuple[int, date, str]  # service id, period (first day), component
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EntryFact:
-    """What ageing needs of a ledger entry."""
+class EntryFact(NamedTuple):
+    """What ageing needs of a ledger entry (a named tuple: the charge run makes one per ledger row)."""
 
     id: int
     service_id: int | None

@@ -49,6 +49,8 @@ class Basis:
 
 
 _WEAKNESS = {Basis.METER: 0, Basis.AVERAGE: 1, Basis.NORM: 2}
+# The tariff zones of a meter by its number of zones (asked for every reading of every meter).
+_TARIFF_ZONES: dict[int, tuple[str, ...]] = {1: (Zone.SINGLE,), 2: ("T1", "T2"), 3: ("T1", "T2", "T3")}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,9 +86,10 @@ class MeterFacts:
     readings: Mapping[date, Mapping[str, Decimal]]
 
     @property
-    def tariff_zones(self) -> list[str]:
+    def tariff_zones(self) -> tuple[str, ...]:
         """Return the tariff zones of the meter: "T" for a single-rate meter."""
-        return [Zone.SINGLE] if self.zones == 1 else [f"T{n}" for n in range(1, self.zones + 1)]
+        zones = _TARIFF_ZONES.get(self.zones)
+        return zones if zones is not None else tuple(f"T{n}" for n in range(1, self.zones + 1))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

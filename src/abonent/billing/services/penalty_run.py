@@ -13,7 +13,9 @@ from collections import defaultdict
 from collections.abc import Container, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
+from django.db import connection
 from django.db.models import F
 from django.utils.translation import gettext
 
@@ -27,6 +29,7 @@ from abonent.core.periods import BillingPeriod
 
 PENALTY_SOURCE = "penalty_accrual"  # accrue_penalties' source: one key space for both ways
 _AMOUNT = decimal_field(LedgerEntry, "amount")
+_Value = TypeVar("_Value")
 
 
 def penalty_postings(
@@ -90,25 +93,24 @@ def _ledger_facts(
         LedgerEntry.objects.filter(account_id__gte=first, account_id__lte=last).values_list(
             "account_id", "id", "service_id", day("period"), "component", "amount", day("occurred_on"), "kind"
         ),
-        (None, None, None, DATE, None, _AMOUNT, DATE, None),
+        (),  # converted below, straight into the entry facts
     )
     penalty = LedgerEntry.Kind.PENALTY
+    day_of, money = (DATE, _AMOUNT) if connection.vendor == "sqlite" else (_same, _same)
     for account_id, pk, service_id, start, component, amount, occurred_on, kind in rows:
         if account_id not in wanted:
             continue
+        amount = money(amount)
         facts[account_id].append(
-            EntryFact(
-                id=pk,
-                service_id=service_id,
-                period=start,
-                component=component,
-                amount=amount,
-                occurred_on=occurred_on,
-            )
+            EntryFact(pk, service_id, day_of(start), component, amount, day_of(occurred_on))
         )
         if kind == penalty:
             posted[(account_id, service_id)] += amount
     return facts, posted
+
+
+def _same(value: _Value) -> _Value:
+    return value
 
 
 def _late_bills(first: int, last: int) -> dict[int, set[date]]:
