@@ -10,6 +10,7 @@ import pytest
 from abonent.billing.models import LedgerEntry
 from abonent.billing.services.ledger import post_entry
 from abonent.customers.models import Account, Service
+from abonent.payments.models import PaymentStatus, SandboxPayment, SavedCard
 from tests.factories import AccountServiceFactory, ServiceFactory
 
 
@@ -52,3 +53,16 @@ def charge(account: Account, service: Service, amount: str, *, key: str, month: 
 def debt(account: Account, electricity: Service) -> Decimal:
     charge(account, electricity, "1500.00", key="charge-jan")
     return Decimal("1500.00")
+
+
+@pytest.fixture
+def card(customer) -> SavedCard:  # type: ignore[no-untyped-def]
+    """A card saved after a sandbox payment with the success test card."""
+    SandboxPayment.objects.create(
+        id="sbx_original", merchant_reference="r", idempotency_key="k", amount=Decimal("1"), description="d",
+        webhook_url="http://testserver/api/v1/payments/webhooks/sandbox", status=PaymentStatus.SUCCEEDED,
+        save_card=True, card_last4="1111", card_token="sbx_card_saved",
+    )  # fmt: skip
+    return SavedCard.objects.create(
+        user=customer, gateway="sandbox", method_id="sbx_card_saved", title="Visa •••• 1111"
+    )

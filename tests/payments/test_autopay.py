@@ -11,23 +11,10 @@ from django.core import mail
 from abonent.billing.selectors import balance
 from abonent.messaging.models import OutboundMessage
 from abonent.payments.errors import SavedCardNotFound
-from abonent.payments.models import AutopayRun, PaymentStatus, SandboxPayment, SavedCard
+from abonent.payments.models import AutopayRun, PaymentStatus, SandboxPayment
 from abonent.payments.services.autopay import charge_date, run_autopay, set_autopay
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def card(customer) -> SavedCard:  # type: ignore[no-untyped-def]
-    """A card saved after a sandbox payment with the success test card."""
-    SandboxPayment.objects.create(
-        id="sbx_original", merchant_reference="r", idempotency_key="k", amount=Decimal("1"), description="d",
-        webhook_url="http://testserver/api/v1/payments/webhooks/sandbox", status=PaymentStatus.SUCCEEDED,
-        save_card=True, card_last4="1111", card_token="sbx_card_saved",
-    )  # fmt: skip
-    return SavedCard.objects.create(
-        user=customer, gateway="sandbox", method_id="sbx_card_saved", title="Visa •••• 1111"
-    )
 
 
 def test_the_bill_date_comes_from_the_due_calendar(account) -> None:  # type: ignore[no-untyped-def]
