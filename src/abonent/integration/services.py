@@ -50,7 +50,7 @@ from abonent.integration.reading import ROW_INDEX, Table, read_file
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 50_000
 SAMPLES = 5
 # A run whose quarantine exceeds this share of its rows is "suspicious": the admins are told.
 SUSPICIOUS_SHARE = 0.05
