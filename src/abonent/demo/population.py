@@ -22,6 +22,7 @@ from django.utils import timezone
 from abonent.core.bulk import insert_rows, next_id, reset_sequences, table_spec
 from abonent.core.models import Branch
 from abonent.core.validators import inn_check_digits, ogrn_check_digit
+from abonent.customers.dedup import match_keys
 from abonent.customers.models import (
     Account,
     AccountService,
@@ -52,6 +53,8 @@ CUSTOMER_SPEC = table_spec(
         "inn",
         "ogrn",
         "kpp",
+        "match_name",
+        "match_block",
         "paper_bill",
         "created_at",
         "updated_at",
@@ -393,11 +396,31 @@ class ChunkGenerator:
         self._contacts(customer_id, f"b.org{customer_id}", 2000, email_share=0.95)
         return customer_id
 
-    def _customer(self, kind: str, *names_and_numbers: str | None) -> int:
+    def _customer(
+        self,
+        kind: str,
+        last: str,
+        first: str,
+        middle: str,
+        birth: str | None,
+        company: str,
+        *numbers: str,
+    ) -> int:
         customer_id = self._take("customer")
         now = self.plan.now
         paper_bill = self.random() < 0.7
-        self.rows.customers.append((customer_id, kind, *names_and_numbers, paper_bill, now, now))
+        # The duplicate search (console, integration imports) finds customers by these blocking keys.
+        keys = match_keys(
+            kind=kind,
+            last_name=last,
+            first_name=first,
+            middle_name=middle,
+            birth_date=birth,
+            company_name=company,
+        )
+        self.rows.customers.append(
+            (customer_id, kind, last, first, middle, birth, company, *numbers, *keys, paper_bill, now, now)
+        )
         return customer_id
 
     def _email_name(self, first: str, last: str) -> str:
