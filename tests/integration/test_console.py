@@ -95,3 +95,14 @@ def test_a_duplicate_pair_is_merged_and_unmerged(client_for, integration_admin, 
     assert set(newer.accounts.values_list("pk", flat=True)) == accounts
     merge.refresh_from_db()
     assert merge.undone_at is not None
+
+
+def test_reasons_and_rules_are_shown_in_words(client_for, integration_admin, finished_run):
+    client = client_for(integration_admin)
+    quarantine = client.get(
+        reverse("console_integration:quarantine", args=[finished_run.pk])
+    ).content.decode()
+    assert "Неверная длина или контрольная цифра: ИНН" in quarantine
+    assert 'title="inn_invalid:inn"' in quarantine  # the code stays at hand for support
+    report = client.get(reverse("console_integration:run", args=[finished_run.pk])).content.decode()
+    assert "Точные дубли строк (пропущены)" in report
