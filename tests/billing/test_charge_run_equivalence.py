@@ -4,7 +4,8 @@ The demo brings single, zoned (T1–T3) and block tariffs, meters without readin
 average, then by the norm), unmetered services, benefits and debtors with penalties. Before the run,
 each account's charge is worked out the slow way — its facts read through the ORM one account at a
 time, tariffs and norms found by the selectors, `charge_account`, and the penalty statement — and
-after the run every ledger entry and bill the bulk path wrote is compared with it.
+after the run every ledger entry and bill the bulk path wrote is compared with it; so is the bills'
+document data built in bulk with each bill's own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Q, Sum
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from abonent.billing.charging import (
@@ -31,7 +34,14 @@ from abonent.billing.charging import (
 )
 from abonent.billing.errors import NormNotFound, TariffNotFound
 from abonent.billing.models import Benefit, Bill, ChargeRun, LedgerEntry, Tariff
-from abonent.billing.selectors import norm_for, penalty_statement, posted_penalties, tariff_for
+from abonent.billing.selectors import (
+    bill_document_data,
+    bills_document_data,
+    norm_for,
+    penalty_statement,
+    posted_penalties,
+    tariff_for,
+)
 from abonent.billing.services.charge_run import run_pending_chunks, start_charge_run
 from abonent.billing.services.penalty_run import PENALTY_SOURCE
 from abonent.billing.services.tariffs import TariffTerms, category_for
@@ -276,3 +286,12 @@ def test_bulk_run_posts_what_the_per_account_logic_computes() -> None:
             t=Sum("amount")
         )["t"]
         assert bill.total_due == (balance or ZERO), account.pk
+
+    # The documents area's data of the run's bills, built in bulk, is each bill's own.
+    bills = list(Bill.objects.filter(period=period.start).order_by("pk"))
+    with CaptureQueriesContext(connection) as queries:
+        documents = bills_document_data(bills=bills)
+    assert len(queries) <= 20, f"{len(queries)} queries for {len(bills)} bills"
+    assert any(document["penalty_lines"] for document in documents.values()), "a bill with penalties"
+    for bill in bills:
+        assert documents[bill.pk] == bill_document_data(bill=bill), bill.pk
