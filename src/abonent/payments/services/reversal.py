@@ -128,5 +128,5 @@ def _facts(account: Account) -> list[EntryFact]:
 def _fallback_service(account: Account, *, avoid: Collection[int] = ()) -> Service | None:
     """Return the account's first service, preferring one whose own credit would not absorb a reversal."""
     services = list(account.services.order_by("id"))
-    preferred = [service for service in services if service.pk not in avoid]
-    return (preferred or services or [None])[0]
+    preferred = [service for service in services if service.pk not in avoid] or services
+    return preferred[0] if preferred else None
