@@ -3,13 +3,21 @@
 `start_charge_run` creates the run (or finds the one already there: one per branch and period) with
 its chunks — ranges of account ids — and queues a task per chunk not yet done. `charge_chunk` does a
 chunk in ONE transaction: it claims the chunk with a conditional UPDATE (a second worker waits on the
-row and then finds it done), reads the facts of its accounts in a few set-based queries, computes
-each account in Python (`billing.charging`), streams the ledger entries and bills in with core.bulk,
-marks the chunk done and adds to the run's counters. A crash anywhere rolls the whole chunk back,
-so starting the run again redoes exactly the chunks not committed; the ledger's idempotency keys
+row and then finds it done), writes the chunk's ledger entries and bills, marks the chunk done and
+adds to the run's counters. A crash anywhere rolls the whole chunk back, so starting the run again
+redoes exactly the chunks not committed; the ledger's idempotency keys
 (`charge:{account}:{service}:{period}:{zone}`) are the net under that: a chunk committed twice would
 fail on the unique key instead of charging twice. Accounts that already have the period's bill are
 skipped, so a run never bills an account twice either.
+
+A chunk is worked out apart from being written: `prepare_accounts` reads the facts of its accounts
+in a fixed number of set-based queries whose rows skip the ORM's per-value converters
+(`raw_rows.fetch`), computes each account in Python (`billing.charging`), the debtors' penalties from
+the chunk's ledger read once (`penalty_run`), and returns plain rows (`PreparedChunk`); then
+`write_prepared` streams them in with core.bulk (COPY on PostgreSQL, executemany on SQLite) and sums
+the ledger for the bills in SQL. Inside a worker both happen in the chunk's transaction; on SQLite,
+whose one writer would otherwise also do all the reading and arithmetic, `manage.py charge_run
+--workers N` has N reader processes prepare chunks (`prepare_chunk`) while the writer writes them.
 """
 
 from __future__ import annotations

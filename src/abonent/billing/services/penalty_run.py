@@ -1,10 +1,12 @@
 """Penalties accrued for a chunk of accounts in the charge run: in bulk, the same as accrue_penalties.
 
-Only debtors (an opening balance above zero) can owe penalties, so only their ledgers are read —
-in a few queries for the chunk, not per account. The arithmetic is the statement's own
-(`billing.penalty_calculation`), and each posting uses `accrue_penalties`' source and key
-(`{account}:{service}:{day}`), so the run and a penalty accrued by hand for the same day never
-both post.
+Only debtors (an opening balance above zero) can owe penalties. The chunk's ledger is read in one
+range query (its rows straight from the cursor, as named tuples), the debtors are found in it, and
+only their debts are aged — a few queries for the chunk, not per account. A period paid in full by
+its due date, or not yet due, is skipped: `calculate_penalty` finds no line for it. The arithmetic
+is the statement's own (`billing.penalty_calculation`), and each posting uses `accrue_penalties`'
+source and key (`{account}:{service}:{day}`), so the run and a penalty accrued by hand for the same
+day never both post.
 """
 
 from __future__ import annotations
