@@ -85,7 +85,7 @@ def _generate_population(
     shares, remaining = [], accounts
     for index, plan in enumerate(BRANCH_PLANS):
         count = remaining if index == len(BRANCH_PLANS) - 1 else round(accounts * plan.share)
-        prefix = names.CITIES[plan.city_key]["postal_prefix"]
+        prefix = str(names.CITIES[plan.city_key]["postal_prefix"])
         shares.append(BranchShare(branch=branches[plan.code], count=count, postal_prefix=prefix))
         remaining -= count
     plans = generator.plans(shares)

@@ -482,7 +482,7 @@ class PopulationGenerator:
         """Return the chunks of the branches' accounts, each with its own seed and id ranges."""
         first_ids = {table: next_id(model) for table, model in ID_MODELS.items()}
         number = Account.objects.count() + 1
-        plans = []
+        plans: list[ChunkPlan] = []
         for share in shares:
             districts = tuple(District.objects.filter(branch=share.branch).values_list("id", flat=True))
             for done in range(0, share.count, CHUNK_ACCOUNTS):
