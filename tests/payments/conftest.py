@@ -35,15 +35,17 @@ def electricity(account: Account) -> Service:
     return service
 
 
-def charge(account: Account, service: Service, amount: str, *, key: str, month: int = 1) -> LedgerEntry:
-    """Post a charge of the month of 2026 on the account."""
+def charge(
+    account: Account, service: Service, amount: str, *, key: str, month: int = 1, on: date | None = None
+) -> LedgerEntry:
+    """Post a charge of the month of 2026 on the account (or of the day `on`'s month, on that day)."""
     return post_entry(
         account=account,
         service=service,
-        period=date(2026, month, 1),
+        period=on or date(2026, month, 1),
         kind=LedgerEntry.Kind.CHARGE,
         amount=Decimal(amount),
-        occurred_on=date(2026, month, 28),
+        occurred_on=on or date(2026, month, 28),
         source="test",
         idempotency_key=key,
     )

@@ -102,30 +102,25 @@ def test_staff_of_another_branch_see_nothing(client_for, account, other_account,
     assert client_for(outsider).get(f"/console/payments/{payment.public_id}/").status_code == 404
 
 
-def test_heads_are_given_the_reconciliation_reports(client_for, operator, account, debt) -> None:  # type: ignore[no-untyped-def]
+def test_heads_are_given_the_reconciliation_reports(client_for, account, debt) -> None:  # type: ignore[no-untyped-def]
     """The head's role group carries payments.view_reconciliationreport; an operator's does not."""
     from abonent.identity.models import StaffRole
     from abonent.identity.services import create_staff_user
 
-    head = create_staff_user(
-        username="head-of-branch",
-        email="head-of-branch@energosbyt.example",
-        full_name="Татьяна Начальникова",
-        role=StaffRole.HEAD,
-        password="head-password-2026",
+    head, operator = (
+        create_staff_user(
+            username=role.value,
+            email=f"{role.value}@energosbyt.example",
+            full_name=f"Сотрудник {role.label}",
+            role=role,
+            password="staff-password-2026",
+        )
+        for role in (StaffRole.HEAD, StaffRole.OPERATOR)
     )
     paid(account, "100.00")
     report = reconcile_day(gateway_name="sandbox", day=timezone.localdate())
 
     assert head.has_perm("payments.view_reconciliationreport")
     assert client_for(head).get(f"/console/payments/reconciliation/{report.pk}/").status_code == 200
-    operator_in_group = create_staff_user(
-        username="operator-in-group",
-        email="operator-in-group@energosbyt.example",
-        full_name="Ольга Операторова",
-        role=StaffRole.OPERATOR,
-        password="operator-password-2026",
-    )
-    assert (
-        client_for(operator_in_group).get(f"/console/payments/reconciliation/{report.pk}/").status_code == 404
-    )
+    assert not operator.has_perm("payments.view_reconciliationreport")
+    assert client_for(operator).get(f"/console/payments/reconciliation/{report.pk}/").status_code == 404

@@ -9,13 +9,13 @@ from django.utils import timezone
 
 from abonent.billing.models import LedgerEntry
 from abonent.billing.selectors import account_ageing, balance
-from abonent.billing.services.ledger import post_entry
 from abonent.customers.models import Account, Service
 from abonent.payments.models import Payment, PaymentStatus, SandboxPayment
 from abonent.payments.services.payments import LineRequest, refund_payment, start_payment
 from abonent.payments.services.reversal import REFUND_SOURCE
 from abonent.payments.services.webhooks import receive_webhook
 from tests.factories import AccountServiceFactory, ServiceFactory
+from tests.payments.conftest import charge
 from tests.payments.helpers import notification
 
 pytestmark = pytest.mark.django_db
@@ -43,17 +43,7 @@ def paid(account: Account, amount: str) -> Payment:
 
 def charge_today(account: Account, service: Service, amount: str, *, key: str) -> None:
     """Charge the current period today, after the payment: an advance on the account pays it at once."""
-    today = timezone.localdate()
-    post_entry(
-        account=account,
-        service=service,
-        period=today,
-        kind=LedgerEntry.Kind.CHARGE,
-        amount=Decimal(amount),
-        occurred_on=today,
-        source="test",
-        idempotency_key=key,
-    )
+    charge(account, service, amount, key=key, on=timezone.localdate())
 
 
 def owed_per_service(account: Account) -> dict[int, Decimal]:
