@@ -127,55 +127,15 @@ class CustomerAccountApplier:
         insert_frame(table_spec(Customer, _CUSTOMER_COLUMNS), _customer_frame(created, now))
         _insert_contacts(created)
         _update_customers(changed, now)
-        save_records_frame(
-            self.source_id,
-            "customer",
-            pl.concat(
-                [
-                    created.select(
-                        pl.col("external_id").alias("key"),
-                        pl.col(CUSTOMER_HASH).alias("row_hash"),
-                        pl.col(_ID).alias("target_id"),
-                    ),
-                    changed.select(
-                        pl.col("external_id").alias("key"),
-                        pl.col(CUSTOMER_HASH).alias("row_hash"),
-                        pl.col("target_id"),
-                    ),
-                ]
-            ),
-            self.run_id,
-            known=records,
-        )
-        outcome = (
-            pl.when(pl.col("target_id").is_null())
-            .then(pl.lit("A"))
-            .when(pl.col("row_hash") != pl.col(CUSTOMER_HASH))
-            .then(pl.lit("U"))
-            .otherwise(pl.lit("N"))
-        )
-        by_key = pl.concat(
+        keys = pl.col("external_id").alias("key")
+        records_now = pl.concat(
             [
-                created.select(
-                    "external_id",
-                    pl.col(_ID),
-                    pl.lit("A").alias(_OUTCOME),
-                    pl.lit(None, pl.String).alias("__dup__"),
-                ),
-                firsts.filter(existing).select(
-                    "external_id",
-                    pl.col("target_id").alias(_ID),
-                    outcome.alias(_OUTCOME),
-                    pl.lit(None, pl.String).alias("__dup__"),
-                ),
-                refused.select(
-                    "external_id",
-                    pl.lit(None, pl.Int64).alias(_ID),
-                    pl.lit("N").alias(_OUTCOME),
-                    pl.col(_REASON).alias("__dup__"),
-                ),
+                created.select(keys, pl.col(CUSTOMER_HASH).alias("row_hash"), pl.col(_ID).alias("target_id")),
+                changed.select(keys, pl.col(CUSTOMER_HASH).alias("row_hash"), pl.col("target_id")),
             ]
         )
+        save_records_frame(self.source_id, "customer", records_now, self.run_id, known=records)
+        by_key = _customer_outcomes(created, firsts.filter(existing), refused)
         frame = frame.join(by_key, on="external_id", how="left").with_columns(
             pl.coalesce(_REASON, "__dup__").alias(_REASON)
         )
@@ -370,25 +330,51 @@ def _result(frame: pl.DataFrame) -> ChunkResult:
     return result
 
 
+def _customer_outcomes(created: pl.DataFrame, known: pl.DataFrame, refused: pl.DataFrame) -> pl.DataFrame:
+    """Return external_id → customer id, outcome letter and refusal of each customer key of the chunk."""
+    changed = pl.col("row_hash") != pl.col(CUSTOMER_HASH)
+    no_refusal = pl.lit(None, pl.String).alias("__dup__")
+    return pl.concat(
+        [
+            created.select("external_id", pl.col(_ID), pl.lit("A").alias(_OUTCOME), no_refusal),
+            known.select(
+                "external_id",
+                pl.col("target_id").alias(_ID),
+                pl.when(changed).then(pl.lit("U")).otherwise(pl.lit("N")).alias(_OUTCOME),
+                no_refusal,
+            ),
+            refused.select(
+                "external_id",
+                pl.lit(None, pl.Int64).alias(_ID),
+                pl.lit("N").alias(_OUTCOME),
+                pl.col(_REASON).alias("__dup__"),
+            ),
+        ]
+    )
+
+
 def _refuse_exact_duplicates(created: pl.DataFrame) -> pl.DataFrame:
     """Refuse a new customer whose e-mail or INN another customer already has (here or earlier)."""
-    merged = f"SELECT merged_id FROM {CustomerMerge._meta.db_table} WHERE undone_at IS NULL"  # noqa: S608
     customers = connection.ops.quote_name(Customer._meta.db_table)
     taken_email = _taken_emails(created)
     taken_inn = select_in(
-        f"SELECT inn, id FROM {customers} WHERE inn {{in_list}} AND id NOT IN ({merged})",  # noqa: S608
+        f"SELECT inn, id FROM {customers} WHERE inn {{in_list}} AND id NOT IN ({_merged_ids()})",  # noqa: S608
         created["inn"],
     )
     created = _refuse_by(created, "email", taken_email)
     return _refuse_by(created, "inn", taken_inn)
 
 
+def _merged_ids() -> str:
+    """Return the SQL of the ids merged into another customer (and not un-merged): not duplicates."""
+    return f"SELECT merged_id FROM {CustomerMerge._meta.db_table} WHERE undone_at IS NULL"  # noqa: S608
+
+
 def _taken_emails(created: pl.DataFrame) -> list[tuple[Any, ...]]:
     quote = connection.ops.quote_name
-    merged = f"SELECT merged_id FROM {CustomerMerge._meta.db_table} WHERE undone_at IS NULL"  # noqa: S608
     return select_in(
         f"SELECT value, customer_id FROM {quote(Contact._meta.db_table)} WHERE value {{in_list}}"  # noqa: S608
-        f" AND kind = %s AND customer_id NOT IN ({merged})",
+        f" AND kind = %s AND customer_id NOT IN ({_merged_ids()})",
         created["email"],
         [Contact.Kind.EMAIL.value],
     )
