@@ -124,3 +124,6 @@ def test_heads_are_given_the_reconciliation_reports(client_for, account, debt) -
     assert client_for(head).get(f"/console/payments/reconciliation/{report.pk}/").status_code == 200
     assert not operator.has_perm("payments.view_reconciliationreport")
     assert client_for(operator).get(f"/console/payments/reconciliation/{report.pk}/").status_code == 404
+    # The list shows every report's totals: it is as closed as the reports themselves.
+    assert client_for(head).get("/console/payments/reconciliation/").status_code == 200
+    assert client_for(operator).get("/console/payments/reconciliation/").status_code == 404

@@ -49,11 +49,12 @@ class ReconcileForm(forms.Form):
 
 @staff_only
 def reconciliation(request: HttpRequest) -> HttpResponse:
+    # The reports hold the company's daily totals: the list is as closed as each report and the check.
+    if not request.user.has_perm("payments.view_reconciliationreport"):
+        raise Http404
     initial = {"day": timezone.localdate() - timedelta(days=1), "gateway": settings.PAYMENT_GATEWAY}
     form = ReconcileForm(request.POST or None, initial=initial)
     if request.method == "POST":
-        if not request.user.has_perm("payments.view_reconciliationreport"):
-            raise Http404
         if form.is_valid():
             try:
                 report = reconcile_day(
