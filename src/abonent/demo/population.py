@@ -16,6 +16,7 @@ from datetime import date
 from multiprocessing.pool import AsyncResult, Pool
 from typing import TypeVar
 
+import django
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
@@ -522,16 +523,19 @@ def write_chunks(chunks: Iterable[Rows], progress: Callable[[int], None] | None 
 def generated_chunks(plans: list[ChunkPlan], *, processes: int) -> Iterator[Iterator[Rows]]:
     """Yield an iterator over the chunks' rows, generated in order by `processes` worker processes.
 
-    With fewer than two processes (or one chunk) everything runs in this process. Workers are forked
-    before the caller opens its bulk-load session: the caller's database connections are closed
-    first, so no child inherits a live one. At most `processes + 1` chunks wait in memory at once.
+    With fewer than two processes (or one chunk) everything runs in this process. Workers start
+    from a fork server before the caller opens its bulk-load session; the caller's database
+    connections are closed first all the same. At most `processes + 1` chunks wait in memory at once.
     """
     if processes < 2 or len(plans) < 2:
         yield (generate_chunk(plan) for plan in plans)
         return
     if not connection.in_atomic_block:  # a test's open transaction lives on its connection: keep it
         connections.close_all()
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    # Not forked from this process: a fork copies locks other threads hold at that instant (a live
+    # server's, a logging handler's) and the child can wait on them forever — seen in the test suite.
+    # The fork server starts workers from a clean single-threaded process; each sets Django up once.
+    with multiprocessing.get_context("forkserver").Pool(processes, initializer=django.setup) as pool:
         yield _in_order(pool, plans, window=processes + 1)
 
 
