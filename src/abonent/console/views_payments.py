@@ -54,16 +54,13 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
         raise Http404
     initial = {"day": timezone.localdate() - timedelta(days=1), "gateway": settings.PAYMENT_GATEWAY}
     form = ReconcileForm(request.POST or None, initial=initial)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                report = reconcile_day(
-                    gateway_name=form.cleaned_data["gateway"], day=form.cleaned_data["day"]
-                )
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                return redirect("console_payments:report", report_id=report.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = reconcile_day(gateway_name=form.cleaned_data["gateway"], day=form.cleaned_data["day"])
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("console_payments:report", report_id=report.pk)
     reports = reconciliation_reports()[:60]
     return render(request, "console/payments/reconciliation.html", {"reports": reports, "form": form})
 
