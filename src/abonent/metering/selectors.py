@@ -67,8 +67,8 @@ def unit_of(meter: Meter) -> str:
 def meter_for_user(*, user: User, meter_id: int, action: str = AccountAction.VIEW) -> Meter:
     """Return the meter if the user may do `action` on its account; a foreign meter is "not found".
 
-    The meter comes with the account the permission check fetched (its branch loads when used). A
-    customer's check is one statement with the meter (every reading submission starts here).
+    A customer's check is one statement with the meter (every reading submission starts here); its
+    account loads when used. Staff and others go through `account_for_action`, whose account comes along.
     """
     if user.is_authenticated and user.is_active and not user.is_staff:
         meter = sql.meter_with_role(meter_id, user.pk)
