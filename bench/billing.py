@@ -19,7 +19,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bench.common import ACCOUNTS, PG_SERVER, WORK, demo_database_url, figure, manage
+from bench.common import ACCOUNTS, ENGINES, PG_SERVER, WORK, demo_database_url, figure, manage
 
 GOAL_S = 600.0
 WORKERS = {"sqlite": 2, "postgres": 2}
@@ -79,7 +79,7 @@ def time_charge_run(engine: str) -> tuple[float, int, float]:
 def bench_billing() -> dict[str, dict[str, object]]:
     suffix = "1m" if ACCOUNTS == 1_000_000 else f"{ACCOUNTS}"
     figures = {}
-    for engine in os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(","):
+    for engine in ENGINES:
         seconds, accounts, cpu = time_charge_run(engine)
         rate = accounts / max(seconds, 1e-9)
         load = os.getloadavg()[0]

@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
 # BENCH_RESULTS lets a trial run at a small scale write elsewhere, never over the measured figures.
 RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results.json"))
+# BENCH_ENGINES limits a run to some engines (e.g. "postgres"); every group that measures per engine reads it.
+ENGINES = [engine for engine in os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",") if engine]
 PYTHON = sys.executable
 ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "1000000"))
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")

@@ -23,6 +23,7 @@ from bench.common import (
     ACCOUNTS,
     DEMO_POSTGRES,
     DEMO_SQLITE,
+    ENGINES,
     RESULTS,
     WORK,
     demo_database_url,
@@ -51,6 +52,8 @@ def bench_demo() -> dict[str, dict[str, object]]:
         ("sqlite", fresh_sqlite, DEMO_SQLITE),
         ("postgres", fresh_postgres, DEMO_POSTGRES),
     ):
+        if engine not in ENGINES:
+            continue
         url = fresh(name)
         manage("migrate", "--verbosity", "0", database_url=url)
         load_before = os.getloadavg()[0]
