@@ -64,6 +64,7 @@ def victim_ids(account) -> VictimIds:  # type: ignore[no-untyped-def]
         "source_code": lambda: integration.run_on(account).profile.source.code,
         "kind": lambda: "accounts",
         "import_id": lambda: integration.run_on(account).pk,
+        "profile_id": lambda: integration.run_on(account).profile_id,  # staff-only; names no account
         "bill_id": lambda: billing.bill_on(account).pk,
     }
 
