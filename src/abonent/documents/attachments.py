@@ -26,6 +26,8 @@ from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 
+from abonent.core.audit import record_audit_event
+from abonent.core.models import AuditEvent
 from abonent.customers.models import Account, Customer
 from abonent.documents.errors import AttachmentRefused
 from abonent.documents.models import Attachment, ClientFolder
@@ -146,12 +148,13 @@ def store_attachment(
     account: Account | None = None,
     uploaded_by: User | None = None,
     name: str | None = None,
+    kind: int | None = None,
 ) -> Attachment:
-    """Check and store a file in the client's folder that the folder rules choose."""
+    """Check and store a file in the client's folder that the folder rules choose (by kind when known)."""
     original = name or getattr(upload, "name", "") or "file"
     data, content_type = _read_checked(upload, name=original)
     create_client_folders(customer=customer)
-    category = folder_for(rules=active_rules(), source=source, title=title)
+    category = folder_for(rules=active_rules(), kind=kind, source=source, title=title)
     folder = ClientFolder.objects.get(customer=customer, category=category)
     attachment = Attachment(
         customer=customer,
@@ -168,6 +171,29 @@ def store_attachment(
     extension = Path(original).suffix.lower()
     attachment.file.save(f"{customer.pk}-{attachment.sha256[:16]}{extension}", ContentFile(data), save=False)
     attachment.save()
+    return attachment
+
+
+@transaction.atomic
+def replace_attachment_file(
+    *, attachment: Attachment, upload: IO[bytes], name: str, reason: str, replaced_by: User | None = None
+) -> Attachment:
+    """Check a corrected file and put it in place of the attachment's; the audit log keeps the old one.
+
+    The old file stays in storage (its name and SHA-256 are in the audit event), so nothing is lost.
+    """
+    data, content_type = _read_checked(upload, name=name)
+    digest = hashlib.sha256(data).hexdigest()
+    changes = {"sha256": [attachment.sha256, digest], "file": [attachment.file.name, ""]}
+    attachment.original_name, attachment.content_type = Path(name).name[:255], content_type
+    attachment.size, attachment.sha256 = len(data), digest
+    stored = f"{attachment.customer_id}-{digest[:16]}{Path(name).suffix.lower()}"
+    attachment.file.save(stored, ContentFile(data), save=False)
+    changes["file"][1] = attachment.file.name
+    attachment.save(update_fields=["original_name", "content_type", "size", "sha256", "file"])
+    record_audit_event(
+        actor=replaced_by, action=AuditEvent.Action.UPDATE, target=attachment, reason=reason, changes=changes
+    )
     return attachment
 
 

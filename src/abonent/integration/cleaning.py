@@ -61,6 +61,8 @@ _EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
 _DATE_LIKE = r"^\d{1,2}[./]\d{1,2}[./]\d{2,4}$|^\d{4}-\d{2}-\d{2}"
 _NUMBER_LIKE = r"^-?[\d\s\u00a0\u202f]*\d([.,]\d+)?$"
 _DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%y")
+# Dates that lie far ahead by nature: a meter's next verification comes up to 16 years after the last.
+_YEARS_AHEAD = {"next_verification_on": 20}
 
 
 @dataclass
@@ -396,7 +398,7 @@ def _clean_date(frame: pl.DataFrame, name: str, counters: Counter[str], today: d
         frame, name, pl.coalesce([text.str.to_date(f, strict=False) for f in _DATE_FORMATS])
     )
     frame, given = _derive(frame, name, col.str.strip_chars() != "")
-    highest = today if name == "birth_date" else date(today.year + 1, 12, 31)
+    highest = today if name == "birth_date" else date(today.year + _YEARS_AHEAD.get(name, 1), 12, 31)
     bad = given & (parsed.is_null() | (parsed < pl.lit(date(1900, 1, 1))) | (parsed > pl.lit(highest)))
     frame, bad = _flag(frame, "bad_date", bad)
     frame = _add_reason(frame, bad, f"bad_date:{name}")

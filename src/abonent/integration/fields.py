@@ -111,13 +111,60 @@ KIND_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     ),
     FileKind.METERS: (
         _ACCOUNT[0],
-        FieldSpec("meter", FieldType.CODE, ("счётчик", "счетчик", "serial"), True),
-        FieldSpec("resource", FieldType.CODE, ("ресурс",)),
+        FieldSpec(
+            "meter",
+            FieldType.CODE,
+            (
+                "счётчик",
+                "счетчик",
+                "заводской номер",
+                "зав. номер",
+                "номер счётчика",
+                "номер счетчика",
+                "номер пу",
+                "serial",
+                "serial_number",
+            ),
+            True,
+        ),
+        FieldSpec("resource", FieldType.CODE, ("ресурс", "вид ресурса", "вид учёта", "вид учета"), True),
+        FieldSpec(
+            "zones", FieldType.DECIMAL, ("тарифность", "зоны", "число зон", "кол-во тарифов", "тарифов")
+        ),
+        FieldSpec("digits", FieldType.DECIMAL, ("разрядность", "число разрядов", "разрядов")),
+        FieldSpec("model_name", FieldType.TEXT, ("модель", "марка", "тип прибора", "тип счётчика", "model")),
+        FieldSpec("installed_on", FieldType.DATE, ("дата установки", "установлен", "installed"), True),
+        FieldSpec(
+            "next_verification_on",
+            FieldType.DATE,
+            (
+                "дата поверки",
+                "дата следующей поверки",
+                "следующая поверка",
+                "поверка до",
+                "поверка",
+                "next_verification",
+            ),
+            True,
+        ),
+        FieldSpec("status", FieldType.CODE, ("статус", "состояние")),
+        FieldSpec("removed_on", FieldType.DATE, ("дата снятия", "снят", "дата демонтажа", "removed")),
+        FieldSpec("location", FieldType.TEXT, ("место установки",)),
+        FieldSpec("initial_on", FieldType.DATE, ("дата начальных показаний",)),
+        FieldSpec("initial_t1", FieldType.DECIMAL, ("начальное показание", "начальные показания", "нач. т1")),
+        FieldSpec("initial_t2", FieldType.DECIMAL, ("нач. т2",)),
+        FieldSpec("initial_t3", FieldType.DECIMAL, ("нач. т3",)),
     ),
     FileKind.DOCUMENTS: (
+        FieldSpec(
+            "document_id", FieldType.CODE, ("id", "документ", "код документа", "номер документа"), True
+        ),
         _ACCOUNT[0],
-        FieldSpec("document_id", FieldType.CODE, ("id", "документ"), True),
-        FieldSpec("file", FieldType.TEXT, ("файл", "путь"), True),
+        FieldSpec("document_type", FieldType.TEXT, ("тип", "тип документа", "вид документа", "type")),
+        FieldSpec("date", FieldType.DATE, ("дата", "дата документа")),
+        FieldSpec("title", FieldType.TEXT, ("название", "наименование", "заголовок")),
+        FieldSpec("file", FieldType.TEXT, ("файл", "путь", "имя файла", "path"), True),
+        FieldSpec("sha256", FieldType.CODE, ("sha-256", "контрольная сумма", "хеш", "хэш", "checksum")),
     ),
 }
 

@@ -47,6 +47,21 @@ _FIELDS = {
     "resource": _("resource"),
     "document_id": _("document id"),
     "file": _("file"),
+    "zones": _("tariff zones"),
+    "digits": _("digit count"),
+    "model_name": _("meter model"),
+    "installed_on": _("installation date"),
+    "next_verification_on": _("next verification date"),
+    "status": _("status"),
+    "removed_on": _("removal date"),
+    "location": _("location"),
+    "initial_on": _("initial reading date"),
+    "initial_t1": _("initial reading T1"),
+    "initial_t2": _("initial reading T2"),
+    "initial_t3": _("initial reading T3"),
+    "document_type": _("document type"),
+    "title": _("title"),
+    "sha256": _("SHA-256"),
 }
 
 # Reasons whose detail is one field (or fields joined by "/").
@@ -67,6 +82,44 @@ _PLAIN = {
     "extra_fields": _("More fields than the header: the row is shifted"),
     "account_exists_elsewhere": _("This account number exists but was not created from this source"),
     "changed_after_posting": _("Changed after it was posted: the ledger takes a correction, not an edit"),
+    "unknown_account": _("No account with this number"),
+    # meters
+    "unknown_resource": _("Unknown resource: electricity, heating, hot water, cold water or gas expected"),
+    "zones_out_of_range": _("A meter has 1 to 3 tariff zones"),
+    "digits_out_of_range": _("A meter shows 4 to 9 digits before the decimal point"),
+    "verification_before_installation": _("The next verification date is before the installation date"),
+    "installed_in_future": _("The installation date is in the future"),
+    "meter_on_another_account": _("A meter of this resource with this serial number is on another account"),
+    "unknown_meter_status": _("Unknown meter status: active or removed expected"),
+    "removal_date_on_active_meter": _("A removal date is given but the status says the meter is in service"),
+    "removed_before_installation": _("The removal date is before the installation date"),
+    # documents
+    "unknown_document_type": _(
+        "Unknown document type: bill, act, contract, reconciliation act or letter expected"
+    ),
+    "files_not_provided": _(
+        "The manifest came without its files: upload a ZIP with the manifest and the files, "
+        "or put them in the watched folder"
+    ),
+    "file_missing": _("The file is not in the manifest's folder"),
+    "file_outside_folder": _("The path leads outside the manifest's folder (absolute or with ..)"),
+    "file_too_large": _("The file is larger than documents accept"),
+    "file_empty": _("The file is empty"),
+    "checksum_mismatch": _("The file's SHA-256 differs from the one in the manifest"),
+    "unsupported_file_type": _("Not a PDF or an image (told by the file's contents, not its name)"),
+    "file_refused": _("The documents archive refused the file"),
+    "document_account_changed": _("This document id was imported for another account before"),
+}
+# Why metering refused a new meter's initial reading (its own codes).
+_READING = {
+    "zone_missing": _("a reading of every tariff zone of the meter is needed"),
+    "unknown_zone": _("the meter has fewer tariff zones than readings given"),
+    "negative": _("a reading cannot be negative"),
+    "too_many_digits": _("more digits than the meter shows"),
+    "too_many_decimals": _("more than 3 digits after the decimal point"),
+    "verification_expired": _("the meter's verification had expired by the reading date"),
+    "before_installation": _("the reading date is before the installation"),
+    "future_date": _("the reading date is in the future"),
 }
 _RULES = {
     "exact_duplicate": _("Exact duplicate rows (skipped)"),
@@ -109,6 +162,9 @@ def describe_reason(code: str) -> str:
         return str(_PLAIN[name])
     if name == "duplicate_customer":
         return _duplicate_customer(detail)
+    if name == "initial_reading":
+        why = str(_READING.get(detail, detail))
+        return gettext("The initial reading was refused: %(why)s") % {"why": why}
     if name == "rejected":
         return gettext("Refused by the service: %(code)s") % {"code": detail}
     return code

@@ -201,3 +201,24 @@ class WrongPin(DomainError):
 class PinLocked(DomainError):
     code = "pin_locked"
     default_message = _("Too many wrong PINs. Try again later or call the contact center.")
+
+
+# --- the meter registry --------------------------------------------------------------------------------
+class ZonesOutOfRange(DomainError):
+    code = "zones_out_of_range"
+    default_message = _("A meter has 1 to 3 tariff zones.")
+
+
+class DigitsOutOfRange(DomainError):
+    code = "digits_out_of_range"
+    default_message = _("A meter shows 4 to 9 digits before the decimal point.")
+
+
+class VerificationBeforeInstallation(DomainError):
+    code = "verification_before_installation"
+    default_message = _("The next verification date is before the installation date.")
+
+
+class MeterOnAnotherAccount(DomainError):
+    code = "meter_on_another_account"
+    default_message = _("A meter of this resource with this serial number is registered on another account.")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from abonent.core.audit import record_audit_event
+from abonent.core.errors import DomainError
 from abonent.core.freshness import touch_customers
 from abonent.core.models import AuditEvent
 from abonent.core.periods import BillingPeriod
@@ -26,12 +27,16 @@ from abonent.customers.sync import record_change
 from abonent.identity.models import User
 from abonent.metering import sql
 from abonent.metering.errors import (
+    DigitsOutOfRange,
     FutureReading,
     MeterNotFound,
+    MeterOnAnotherAccount,
     PinLocked,
     ReadingsRejected,
     ReviewNotPending,
+    VerificationBeforeInstallation,
     WrongPin,
+    ZonesOutOfRange,
 )
 from abonent.metering.models import ZONE_CODES, Channel, IvrPin, Meter, Reading, TelemetrySample
 from abonent.metering.rules import (
@@ -345,3 +350,69 @@ def _count_failure(row: IvrPin, now: datetime) -> None:
     IvrPin.objects.filter(pk=row.pk, failed_attempts__gte=limit).update(
         failed_attempts=0, locked_until=lock_until
     )
+
+
+# --- the meter registry ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MeterDetails:
+    """What a meter registry (a billing system, staff) says about one meter."""
+
+    resource: str
+    serial_number: str
+    installed_on: date
+    next_verification_on: date
+    zones: int = 1
+    digits: int = 5
+    status: str = Meter.Status.ACTIVE
+    model_name: str = ""
+    location: str = ""
+
+
+def meter_detail_problems(details: MeterDetails) -> list[DomainError]:
+    """Return every way the details break a meter's invariants (empty when they hold)."""
+    problems: list[DomainError] = []
+    if not 1 <= details.zones <= 3:
+        problems.append(ZonesOutOfRange())
+    if not 4 <= details.digits <= 9:
+        problems.append(DigitsOutOfRange())
+    if details.next_verification_on < details.installed_on:
+        problems.append(VerificationBeforeInstallation())
+    return problems
+
+
+def save_meter(
+    *, account: Account, details: MeterDetails, reason: str, changed_by: User | None = None
+) -> tuple[Meter, str]:
+    """Install the meter on the account, or bring the registered one to the details; never delete one.
+
+    Returns the meter and "created", "updated" or "unchanged". A meter is known by its resource and
+    serial number; one registered on another account is refused (moving it is a person's decision).
+    Removal is a status: the meter's readings and history stay.
+    """
+    if problems := meter_detail_problems(details):
+        raise problems[0]
+    wanted = asdict(details)
+    with transaction.atomic():
+        meter = (
+            Meter.objects.select_for_update()
+            .filter(resource=details.resource, serial_number=details.serial_number)
+            .first()
+        )
+        if meter is not None and meter.account_id != account.pk:
+            raise MeterOnAnotherAccount()
+        if meter is None:
+            meter, outcome, changes = Meter.objects.create(account=account, **wanted), "created", {}
+        else:
+            changes = {
+                f: [str(getattr(meter, f)), str(v)] for f, v in wanted.items() if getattr(meter, f) != v
+            }
+            if not changes:
+                return meter, "unchanged"
+            for name in changes:
+                setattr(meter, name, wanted[name])
+            meter.save(update_fields=list(changes))
+            outcome = "updated"
+        action = AuditEvent.Action.CREATE if outcome == "created" else AuditEvent.Action.UPDATE
+        record_audit_event(actor=changed_by, action=action, target=meter, reason=reason, changes=changes)
+        touch_customers([account.customer_id])
+    return meter, outcome

@@ -21,6 +21,9 @@ from abonent.billing.services.ledger import post_entry, post_payment
 from abonent.core.errors import DomainError
 from abonent.customers.models import Account, Service
 from abonent.integration.appliers.base import ChunkResult, load_records, save_records
+from abonent.integration.appliers.documents import DocumentApplier
+from abonent.integration.appliers.meters import MeterApplier
+from abonent.integration.appliers.upsert import UpsertApplier
 from abonent.integration.cleaning import stable_hash
 from abonent.integration.fields import KIND_KEYS, FileKind, fields_for
 from abonent.metering.errors import ReadingsRejected
@@ -197,9 +200,11 @@ def _moment(day: str, meter: Meter) -> datetime:
     return now if noon > now and parsed == timezone.localtime(now, tz).date() else noon
 
 
-ROW_APPLIERS: dict[str, type[RowApplier]] = {
+ROW_APPLIERS: dict[str, type[RowApplier] | type[UpsertApplier]] = {
     FileKind.CHARGES: ChargeApplier,
     FileKind.PAYMENTS: PaymentApplier,
     FileKind.BALANCES: BalanceApplier,
     FileKind.READINGS: ReadingApplier,
+    FileKind.METERS: MeterApplier,
+    FileKind.DOCUMENTS: DocumentApplier,
 }
