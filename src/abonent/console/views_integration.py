@@ -29,6 +29,7 @@ from abonent.customers.dedup import decide_distinct as decide_distinct_pair
 from abonent.customers.dedup import merge_customers, unmerge_customers
 from abonent.customers.models import Customer, CustomerMerge, DuplicateCandidate
 from abonent.customers.selectors import duplicate_queue, merge_history
+from abonent.integration.bundles import start_bundle_import
 from abonent.integration.fields import fields_for
 from abonent.integration.models import ImportProfile, ImportRun, QuarantinedRow
 from abonent.integration.selectors import (
@@ -52,7 +53,10 @@ class UploadForm(forms.Form):
         label=_("Import profile"),
         queryset=ImportProfile.objects.filter(is_active=True).select_related("source"),
     )
-    file = forms.FileField(label=_("Export file (CSV or XLSX)"))
+    file = forms.FileField(
+        label=_("Export file (CSV or XLSX)"),
+        help_text=_("For a documents manifest: a ZIP with the manifest and the files it lists."),
+    )
 
 
 @staff_only
@@ -78,9 +82,10 @@ def _start_upload(request: HttpRequest, profile: ImportProfile, upload: Any) -> 
         for part in upload.chunks():
             handle.write(part)
         path = Path(handle.name)
+    start = start_bundle_import if suffix == ".zip" else start_import  # a manifest with its files
     try:
         with transaction.atomic():
-            return start_import(
+            return start(
                 profile=profile,
                 path=path,
                 channel=ImportRun.Channel.UPLOAD,

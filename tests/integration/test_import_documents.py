@@ -1,0 +1,317 @@
+"""A documents manifest imported: each listed file lands in the account's folders, checked by its bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+
+from abonent.core.models import AuditEvent
+from abonent.documents.attachments import store_attachment as real_store_attachment
+from abonent.documents.models import Attachment, AttachmentSource, FolderCategory
+from abonent.integration.fields import FileKind
+from abonent.integration.folders import scan_watched_folders
+from abonent.integration.models import ImportProfile, ImportRun, QuarantinedRow, SourceRecord
+from abonent.integration.reasons import describe_reason
+from abonent.integration.services import run_import, start_import
+from tests.documents.helpers import MINIMAL_PDF
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "Код документа;ЛС;Тип документа;Дата;Название;Файл;SHA-256"
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+)
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "media"},
+        },
+    }
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    path = tmp_path / "export"
+    (path / "scans").mkdir(parents=True)
+    (path / "bill-2025-01.pdf").write_bytes(MINIMAL_PDF)
+    (path / "scans" / "contract.png").write_bytes(PNG)
+    return path
+
+
+@pytest.fixture
+def documents_profile(profile_for, folder) -> ImportProfile:
+    return profile_for(FileKind.DOCUMENTS, watch_folder=str(folder))
+
+
+def _manifest(folder: Path, lines: list[str], name: str = "manifest.csv") -> Path:
+    path = folder / name
+    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8-sig")
+    return path
+
+
+def _run(profile: ImportProfile, path: Path, channel: str = ImportRun.Channel.FOLDER, **options) -> ImportRun:
+    with transaction.atomic():
+        started = start_import(profile=profile, path=path, channel=channel, enqueue=False)
+    return run_import(run_id=started.pk, **options)
+
+
+def test_listed_files_go_to_the_accounts_folders(documents_profile, folder, account):
+    digest = hashlib.sha256(MINIMAL_PDF).hexdigest()
+    path = _manifest(
+        folder,
+        [
+            f"B-1;{account.number};Счёт;05.02.2025;Счёт за январь 2025;bill-2025-01.pdf;{digest.upper()}",
+            f"C-1;{account.number};договор;01.01.2020;;scans\\contract.png;",
+        ],
+    )
+
+    run = _run(documents_profile, path)
+
+    assert (run.applied, run.quarantined) == (2, 0)
+    bill = Attachment.objects.get(title="Счёт за январь 2025")
+    assert (bill.account, bill.customer, bill.source) == (account, account.customer, AttachmentSource.LEGACY)
+    assert (bill.content_type, bill.sha256, bill.folder.category) == (
+        "application/pdf",
+        digest,
+        FolderCategory.BILLS,
+    )
+    contract = Attachment.objects.get(original_name="contract.png")
+    assert contract.folder.category == FolderCategory.CONTRACTS
+    assert contract.title == "Договор, 01.01.2020"  # no title given: the kind and the date
+
+
+def test_the_same_manifest_again_changes_nothing(documents_profile, folder, account):
+    path = _manifest(folder, [f"B-1;{account.number};bill;;;bill-2025-01.pdf;"])
+    _run(documents_profile, path)
+
+    again = _run(documents_profile, path)
+
+    assert (again.applied, again.updated, again.unchanged) == (0, 0, 1)
+    assert Attachment.objects.count() == 1
+
+
+def test_another_file_under_the_same_id_replaces_the_stored_one_with_an_audit_entry(
+    documents_profile, folder, account
+):
+    path = _manifest(folder, [f"B-1;{account.number};bill;;Счёт;bill-2025-01.pdf;"])
+    _run(documents_profile, path)
+    stored = Attachment.objects.get()
+    old_sha, old_file = stored.sha256, stored.file.name
+    corrected = MINIMAL_PDF + b"% corrected\n"
+    (folder / "bill-2025-01.pdf").write_bytes(corrected)
+
+    run = _run(
+        documents_profile, _manifest(folder, [f"B-1;{account.number};bill;;Счёт;bill-2025-01.pdf;"], "m2.csv")
+    )
+
+    assert (run.applied, run.updated) == (0, 1)
+    stored.refresh_from_db()
+    assert stored.sha256 == hashlib.sha256(corrected).hexdigest() and Attachment.objects.count() == 1
+    event = AuditEvent.objects.get(object_type="documents.Attachment", object_id=str(stored.pk))
+    assert event.changes["sha256"] == [old_sha, stored.sha256] and event.changes["file"][0] == old_file
+
+
+@pytest.mark.parametrize(
+    ("file", "reasons"),
+    [
+        ("nothing-here.pdf", ["file_missing"]),
+        ("../secret.pdf", ["file_outside_folder"]),
+        ("scans/../../secret.pdf", ["file_outside_folder"]),
+        ("/etc/passwd", ["file_outside_folder"]),
+        ("C:\\export\\bill.pdf", ["file_outside_folder"]),
+        ("link.pdf", ["file_outside_folder"]),
+        ("notes.pdf", ["unsupported_file_type"]),
+        ("program.pdf", ["unsupported_file_type"]),
+        ("empty.pdf", ["file_empty"]),
+        ("big.pdf", ["file_too_large"]),
+    ],
+)
+def test_files_that_cannot_be_taken_are_quarantined_with_the_reason(
+    documents_profile, folder, tmp_path, account, settings, file, reasons
+):
+    settings.DOCUMENT_UPLOAD_MAX_BYTES = 1000
+    (tmp_path / "secret.pdf").write_bytes(MINIMAL_PDF)
+    (folder / "link.pdf").symlink_to(tmp_path / "secret.pdf")
+    (folder / "notes.pdf").write_text("just text, not a PDF", encoding="utf-8")
+    (folder / "program.pdf").write_bytes(b"MZ\x90\x00" + b"\x00" * 200)
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "big.pdf").write_bytes(MINIMAL_PDF + b"%" * 1000)
+
+    run = _run(documents_profile, _manifest(folder, [f"X-1;{account.number};bill;;;{file};"]))
+
+    row = QuarantinedRow.objects.get(run=run)
+    assert row.reasons == reasons
+    assert all(describe_reason(code) != code for code in reasons)
+    assert not Attachment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "reasons"),
+    [
+        ("X-1;6600999999;bill;;;bill-2025-01.pdf;", ["unknown_account"]),
+        ("X-1;{account};накладная;;;bill-2025-01.pdf;", ["unknown_document_type"]),
+        ("X-1;{account};bill;;;bill-2025-01.pdf;" + "0" * 64, ["checksum_mismatch"]),
+        ("X-1;{account};bill;;;;", ["missing_required:file"]),
+    ],
+)
+def test_rows_that_cannot_be_bound_are_quarantined(documents_profile, folder, account, line, reasons):
+    run = _run(documents_profile, _manifest(folder, [line.format(account=account.number)]))
+
+    assert QuarantinedRow.objects.get(run=run).reasons == reasons
+    assert not Attachment.objects.exists()
+
+
+def test_a_manifest_uploaded_without_its_files_says_so(documents_profile, folder, account):
+    path = _manifest(folder, [f"B-1;{account.number};bill;;;bill-2025-01.pdf;"])
+
+    run = _run(documents_profile, path, channel=ImportRun.Channel.UPLOAD)
+
+    assert QuarantinedRow.objects.get(run=run).reasons == ["files_not_provided"]
+
+
+def test_a_watched_folder_brings_the_manifest_with_its_files(
+    documents_profile, folder, account, django_capture_on_commit_callbacks
+):
+    _manifest(folder, [f"B-1;{account.number};bill;;;bill-2025-01.pdf;"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        (started,) = scan_watched_folders()  # the PNG and PDF are not manifests: *.csv only
+
+    started.refresh_from_db()
+    assert started.done and started.applied == 1
+    assert Attachment.objects.get().original_name == "bill-2025-01.pdf"
+
+
+def _zip(entries: dict[str, bytes]) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    buffer.seek(0)
+    buffer.name = "documents.zip"
+    return buffer
+
+
+def test_an_uploaded_zip_brings_the_manifest_with_its_files(
+    client_for, integration_admin, profile_for, account, django_capture_on_commit_callbacks, tmp_path
+):
+    profile = profile_for(FileKind.DOCUMENTS)
+    manifest = "\n".join(
+        [
+            HEADER,
+            f"B-1;{account.number};bill;;Счёт;docs/bill.pdf;",
+            f"E-1;{account.number};bill;;;../evil.pdf;",
+        ]
+    )
+    upload = _zip(
+        {
+            "export/manifest.csv": manifest.encode(),
+            "export/docs/bill.pdf": MINIMAL_PDF,
+            "evil.pdf": MINIMAL_PDF,
+            "export/../../zipslip.pdf": MINIMAL_PDF,
+        }
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(integration_admin).post(
+            reverse("console_integration:index"), {"profile": profile.pk, "file": upload}
+        )
+
+    run = ImportRun.objects.get()
+    assert response.status_code == 302 and run.done
+    assert (run.applied, run.quarantined) == (1, 1)
+    assert Attachment.objects.get().title == "Счёт"
+    assert QuarantinedRow.objects.get(run=run).reasons == ["file_outside_folder"]
+    assert not list(tmp_path.rglob("zipslip.pdf"))  # a member whose name climbs out is never written
+
+
+@pytest.mark.parametrize(
+    ("kind", "entries", "message"),
+    [
+        (FileKind.DOCUMENTS, {"bill.pdf": MINIMAL_PDF}, "exactly one manifest"),
+        (FileKind.DOCUMENTS, {"a.csv": b"x", "b.csv": b"y"}, "exactly one manifest"),
+        (FileKind.ACCOUNTS, {"a.csv": b"x"}, "documents manifest"),
+    ],
+)
+def test_a_zip_that_is_no_documents_bundle_is_refused(
+    client_for, integration_admin, profile_for, kind, entries, message, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    profile = profile_for(kind)
+
+    response = client_for(integration_admin).post(
+        reverse("console_integration:index"),
+        {"profile": profile.pk, "file": _zip(entries)},
+        headers={"accept-language": "en"},
+        follow=True,
+    )
+
+    assert not ImportRun.objects.exists()
+    assert message in response.content.decode()
+
+
+def test_the_customer_sees_the_imported_document_and_a_stranger_does_not(
+    client_for, documents_profile, folder, account, customer, stranger
+):
+    _run(
+        documents_profile, _manifest(folder, [f"B-1;{account.number};bill;;Счёт за январь;bill-2025-01.pdf;"])
+    )
+    attachment = Attachment.objects.get()
+    link = reverse("documents:attachment", args=[attachment.pk])
+
+    page = client_for(customer).get(reverse("documents:index")).content.decode()
+    assert "Счёт за январь" in page and link in page
+    assert client_for(customer).get(link).status_code == 200
+
+    assert "Счёт за январь" not in client_for(stranger).get(reverse("documents:index")).content.decode()
+    assert client_for(stranger).get(link).status_code == 404
+
+
+@pytest.mark.parametrize("crash", [False, True])
+def test_a_run_crashed_mid_chunk_resumes_to_the_same_state(documents_profile, folder, branch, crash):
+    from tests.factories import AccountFactory
+
+    accounts = [AccountFactory(number=f"66002000{i:02d}", branch=branch) for i in range(12)]
+    for i in range(12):
+        (folder / f"doc-{i}.pdf").write_bytes(MINIMAL_PDF + f"% {i}\n".encode())
+    lines = [f"D-{i};{a.number};bill;;Документ {i};doc-{i}.pdf;" for i, a in enumerate(accounts)]
+    with transaction.atomic():
+        run = start_import(
+            profile=documents_profile, path=_manifest(folder, lines), channel="folder", enqueue=False
+        )
+    calls = {"n": 0}
+
+    def dying(**kwargs):  # the process dies in the middle of the second chunk, like kill -9
+        calls["n"] += 1
+        if crash and calls["n"] == 6:
+            raise SystemExit(137)
+        return real_store_attachment(**kwargs)
+
+    with mock.patch("abonent.integration.appliers.documents.store_attachment", dying):
+        if crash:
+            with pytest.raises(SystemExit):
+                run_import(run_id=run.pk, chunk_rows=4)
+            run.refresh_from_db()
+            assert run.status == ImportRun.Status.RUNNING and run.cursor == 4
+        finished = run_import(run_id=run.pk, chunk_rows=4)
+
+    assert (finished.applied, finished.total_rows) == (12, 12)
+    stored = Attachment.objects.order_by("title").values_list("title", "account__number", "sha256")
+    assert list(stored) == sorted(
+        (f"Документ {i}", f"66002000{i:02d}", hashlib.sha256(MINIMAL_PDF + f"% {i}\n".encode()).hexdigest())
+        for i in range(12)
+    )
+    keys = SourceRecord.objects.filter(kind="document").values_list("key", flat=True)
+    assert sorted(keys) == sorted(f"D-{i}" for i in range(12))
