@@ -30,10 +30,14 @@ def generate_integration(*, report: Callable[[str], None] = print) -> ImportRun 
         code="raschet", defaults={"name": "Биллинг «Расчёт»", "branch": branch}
     )
     SyncSubscription.objects.get_or_create(source=source)
+    shown = (
+        FileKind.ACCOUNTS, FileKind.METERS, FileKind.CHARGES, FileKind.PAYMENTS, FileKind.READINGS,
+        FileKind.DOCUMENTS,
+    )  # fmt: skip
     profiles = {
         kind: ImportProfile.objects.get_or_create(source=source, name=str(label), kind=kind)[0]
         for kind, label in FileKind.choices
-        if kind in (FileKind.ACCOUNTS, FileKind.CHARGES, FileKind.PAYMENTS, FileKind.READINGS)
+        if kind in shown
     }
     with tempfile.TemporaryDirectory() as folder:
         export = Path(folder) / "raschet-export-demo.csv"
