@@ -183,13 +183,12 @@ def replace_attachment_file(
     The old file stays in storage (its name and SHA-256 are in the audit event), so nothing is lost.
     """
     data, content_type = _read_checked(upload, name=name)
-    digest = hashlib.sha256(data).hexdigest()
-    changes = {"sha256": [attachment.sha256, digest], "file": [attachment.file.name, ""]}
+    digest, old_sha256, old_file = hashlib.sha256(data).hexdigest(), attachment.sha256, attachment.file.name
     attachment.original_name, attachment.content_type = Path(name).name[:255], content_type
     attachment.size, attachment.sha256 = len(data), digest
     stored = f"{attachment.customer_id}-{digest[:16]}{Path(name).suffix.lower()}"
     attachment.file.save(stored, ContentFile(data), save=False)
-    changes["file"][1] = attachment.file.name
+    changes = {"sha256": [old_sha256, digest], "file": [old_file, attachment.file.name]}
     attachment.save(update_fields=["original_name", "content_type", "size", "sha256", "file"])
     record_audit_event(
         actor=replaced_by, action=AuditEvent.Action.UPDATE, target=attachment, reason=reason, changes=changes

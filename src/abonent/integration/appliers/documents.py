@@ -89,14 +89,17 @@ class DocumentRow(Parsed):
     sha256: str
 
 
-class DocumentApplier(UpsertApplier):
+class DocumentApplier(UpsertApplier[DocumentRow]):
     record_kind = "document"
+    folder: Path | None = None
+    _located = False
 
     def prepare(self, values: list[dict[str, str]]) -> None:
         super().prepare(values)
-        if not hasattr(self, "folder"):  # once per run: where the manifest's files are
-            run = ImportRun.objects.select_related("profile").filter(pk=self.run_id).first()
+        if not self._located:  # once per run: where the manifest's files are
+            run = ImportRun.objects.select_related("profile").filter(pk=self.run_id or 0).first()
             self.folder = manifest_folder(run) if run is not None else None
+            self._located = True
 
     def parse(self, values: dict[str, str]) -> DocumentRow:
         reasons: list[str] = []
@@ -120,7 +123,7 @@ class DocumentApplier(UpsertApplier):
             sha256=digest,
         )
 
-    def upsert(self, parsed: DocumentRow, target_id: int | None) -> tuple[str, int | None]:  # type: ignore[override]
+    def upsert(self, parsed: DocumentRow, target_id: int | None) -> tuple[str, int | None]:
         stored = Attachment.objects.filter(pk=target_id).first() if target_id else None
         try:
             if stored is None:

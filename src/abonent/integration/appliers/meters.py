@@ -96,7 +96,7 @@ class MeterRow(Parsed):
     initial: dict[str, Decimal]
 
 
-class MeterApplier(UpsertApplier):
+class MeterApplier(UpsertApplier[MeterRow]):
     record_kind = "meter"
 
     def prepare(self, values: list[dict[str, str]]) -> None:
@@ -144,7 +144,7 @@ class MeterApplier(UpsertApplier):
         digest = stable_hash("\x1f".join(values[n] for n in self.names))
         return MeterRow(digest, account, details, removed_on, initial_on, initial)
 
-    def upsert(self, parsed: MeterRow, target_id: int | None) -> tuple[str, int | None]:  # type: ignore[override]
+    def upsert(self, parsed: MeterRow, target_id: int | None) -> tuple[str, int | None]:
         reason = f"meter register import from {self.source_code}"
         if parsed.removed_on is not None:
             reason += f"; removed on {parsed.removed_on.isoformat()}"

@@ -200,7 +200,7 @@ def _moment(day: str, meter: Meter) -> datetime:
     return now if noon > now and parsed == timezone.localtime(now, tz).date() else noon
 
 
-ROW_APPLIERS: dict[str, type[RowApplier] | type[UpsertApplier]] = {
+ROW_APPLIERS: dict[str, type[RowApplier] | type[UpsertApplier[Any]]] = {
     FileKind.CHARGES: ChargeApplier,
     FileKind.PAYMENTS: PaymentApplier,
     FileKind.BALANCES: BalanceApplier,

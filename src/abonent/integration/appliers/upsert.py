@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import transaction
 
@@ -51,7 +51,10 @@ class Parsed:
     digest: int
 
 
-class UpsertApplier:
+RowT = TypeVar("RowT", bound=Parsed)
+
+
+class UpsertApplier(Generic[RowT]):
     """Parse, compare with the source's last word, then create or update; subclasses say how."""
 
     record_kind = ""
@@ -96,10 +99,10 @@ class UpsertApplier:
     def account(self, values: dict[str, str]) -> Account | None:
         return self.accounts.get(values["account_number"])
 
-    def parse(self, values: dict[str, str]) -> Parsed:
+    def parse(self, values: dict[str, str]) -> RowT:
         """Read the row, raising RowRefused with every reason it cannot be applied."""
         raise NotImplementedError
 
-    def upsert(self, parsed: Parsed, target_id: int | None) -> tuple[str, int | None]:
+    def upsert(self, parsed: RowT, target_id: int | None) -> tuple[str, int | None]:
         """Create or update what the row describes; return the outcome letter and the record's id."""
         raise NotImplementedError
