@@ -20,7 +20,8 @@ from abonent.metering.models import Channel as ReadingChannel
 from abonent.metering.services import submit_readings
 from tests.factories import MeterFactory, ServiceFactory
 
-pytestmark = pytest.mark.django_db
+# Real commits: a change forgets the pages' generation when its transaction commits (core.freshness).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 NOVEMBER = datetime.date(2026, 11, 1)
 

@@ -32,11 +32,11 @@ def _user_key(user_id: int) -> str:
     return f"fresh:u:{user_id}"
 
 
-def _forget_now_and_after_commit(keys: list[str]) -> None:
-    # Now, and again after commit: a page rendered from the data before the commit may have started a new
-    # generation meanwhile; forgetting it once more leaves that page unreachable. (Outside a transaction
-    # on_commit runs at once.)
-    cache.delete_many(keys)
+def _forget_after_commit(keys: list[str]) -> None:
+    # After commit only (at once outside a transaction): every cached page's key is stamped before the
+    # page reads anything, so a page that read the data before the commit holds the generation in force
+    # then, which this forgets; a page stamped after it reads the committed data. One cache round trip
+    # per change — a reading submission is the busiest write and this is on its path.
     transaction.on_commit(lambda: cache.delete_many(keys))
 
 
@@ -44,19 +44,19 @@ def touch_customers(customer_ids: Iterable[int]) -> None:
     """Mark what the customers' pages show as changed."""
     keys = [_customer_key(customer_id) for customer_id in set(customer_ids) if customer_id]
     if keys:
-        _forget_now_and_after_commit(keys)
+        _forget_after_commit(keys)
 
 
 def touch_users(user_ids: Iterable[int]) -> None:
     """Mark what the logins' own pages show (their accounts and roles) as changed."""
     keys = [_user_key(user_id) for user_id in set(user_ids) if user_id]
     if keys:
-        _forget_now_and_after_commit(keys)
+        _forget_after_commit(keys)
 
 
 def touch_everything() -> None:
     """Mark every customer's pages as changed: for bulk changes that would touch too many one by one."""
-    _forget_now_and_after_commit([EVERYTHING])
+    _forget_after_commit([EVERYTHING])
 
 
 def stamp(*, customer_ids: Iterable[int] = (), user_ids: Iterable[int] = ()) -> str:
