@@ -213,3 +213,35 @@ def test_a_run_crashed_mid_chunk_resumes_to_the_same_state(tmp_path, meters_prof
     assert state[:30] == sorted(expected)
     assert [key for key, _hash in state[30:]] == sorted(f"66001000{i:02d}/S-{i}" for i in range(30))
     assert outcome_of(finished, 30) == "Q"
+
+
+def test_a_dirty_register_ends_as_its_truth_says(tmp_path, meters_profile, imported, branch):
+    import json
+
+    from abonent.integration.dirty import write_dirty_meters
+    from tests.factories import AccountFactory
+
+    numbers = [AccountFactory(number=f"66003{i:05d}", branch=branch).number for i in range(200)]
+    out = tmp_path / "register.csv"
+    truth = [
+        json.loads(line)
+        for line in write_dirty_meters(accounts=numbers, out=out, seed=3).read_text().splitlines()
+    ]
+
+    run = imported(meters_profile, out, chunk_rows=64)
+
+    letters = {"apply": "A", "duplicate": "N", "quarantine": "Q"}
+    wrong = [(t["row"], t["dirt"]) for t in truth if outcome_of(run, t["row"]) != letters[t["expect"]]]
+    assert wrong == []
+    assert {t["dirt"] for t in truth} >= {
+        "none",
+        "exact_duplicate",
+        "unknown_resource",
+        "digits_out_of_range",
+    }
+    for t in truth:
+        if t["dirt"] != "none" and t["expect"] == "quarantine":
+            reasons = QuarantinedRow.objects.get(run=run, row=t["row"]).reasons
+            assert reasons == [t["dirt"]], (t, reasons)
+    applied = {t["serial"]: t["resource"] for t in truth if t["expect"] == "apply"}
+    assert dict(Meter.objects.values_list("serial_number", "resource")) == applied

@@ -15,6 +15,10 @@ known rate and each row's dirt written to the truth file:
                            in the name (must be queued as a likely duplicate)
 Encodings: UTF-8 with BOM, UTF-8, Windows-1251 or KOI8-R; semicolon-separated, Russian dates and numbers.
 
+`write_dirty_meters` writes a meter register for given accounts the same way: resources in every
+spelling billing systems use, exact duplicates, and rows to quarantine (unknown account or resource,
+digits out of range, verification before installation), each named in the truth.
+
 The truth file is JSON lines: one object per output line with the line's `row` (0-based data row),
 `account`, `dirt` and `expect` ("apply", "duplicate", "quarantine"), plus the clean values.
 """
@@ -191,24 +195,95 @@ def dirty_lines(*, rows: int, seed: int) -> Iterator[tuple[list[str], dict[str, 
 
 
 def _pick_dirt(rng: random.Random) -> str:
+    return _pick(rng, DIRT_RATES)
+
+
+def write_dirty_export(*, rows: int, out: Path, seed: int, encoding: str = "") -> Path:
+    """Write the export and its truth file (out + ".truth.jsonl"); return the truth path."""
+    encoding = encoding or _ENCODINGS[seed % len(_ENCODINGS)]
+    return _write_with_truth(out, HEADER, dirty_lines(rows=rows, seed=seed), encoding)
+
+
+def _write_with_truth(
+    out: Path, header: list[str], lines: Iterator[tuple[list[str], dict[str, object]]], encoding: str
+) -> Path:
+    """Write the lines as a semicolon CSV in the encoding and their truth beside it; return the truth path."""
+    truth_path = out.with_name(out.name + ".truth.jsonl")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    with truth_path.open("w", encoding="utf-8") as truth_file:
+        for row, (line, truth) in enumerate(lines):
+            writer.writerow(line)
+            truth_file.write(json.dumps({"row": row, **truth}, ensure_ascii=False) + "\n")
+    out.write_bytes(buffer.getvalue().encode(encoding, errors="replace"))
+    return truth_path
+
+
+# --- a meter register ----------------------------------------------------------------------------------
+METER_HEADER = [
+    "ЛС",
+    "Заводской номер",
+    "Ресурс",
+    "Тарифность",
+    "Разрядность",
+    "Дата установки",
+    "Дата поверки",
+]
+# Each resource as billing systems spell it: every spelling must land on the same resource.
+_RESOURCE_SPELLINGS = {
+    "electricity": ["Электроэнергия", "ЭЭ", "эл. энергия", "electricity"],
+    "cold_water": ["ХВС", "Холодная вода", "холодное водоснабжение"],
+    "hot_water": ["ГВС", "горячая вода"],
+    "heat": ["Отопление", "Тепловая энергия"],
+    "gas": ["Газ", "газоснабжение"],
+}
+METER_DIRT_RATES = {
+    "exact_duplicate": 0.03,
+    "unknown_account": 0.02,
+    "unknown_resource": 0.02,
+    "digits_out_of_range": 0.02,
+    "verification_before_installation": 0.02,
+}
+
+
+def dirty_meter_lines(*, accounts: list[str], seed: int) -> Iterator[tuple[list[str], dict[str, object]]]:
+    """Yield one register line per meter of the accounts (some dirty, some repeated) with its truth."""
+    rng = random.Random(seed)
+    for index, account in enumerate(accounts):
+        resource = rng.choice(sorted(_RESOURCE_SPELLINGS))
+        installed = date(2015, 1, 1) + timedelta(days=rng.randrange(3000))
+        digits = 6 if resource == "electricity" else 5
+        line = [
+            account, f"M{seed}-{index:06d}", rng.choice(_RESOURCE_SPELLINGS[resource]),
+            "2" if resource == "electricity" else "1", str(digits), installed.strftime("%d.%m.%Y"),
+            (installed + timedelta(days=16 * 365)).strftime("%d.%m.%Y"),
+        ]  # fmt: skip
+        dirt = _pick(rng, METER_DIRT_RATES)
+        expect = "quarantine" if dirt not in ("none", "exact_duplicate") else "apply"
+        if dirt == "unknown_account":
+            line[0] = f"99{index:08d}"
+        elif dirt == "unknown_resource":
+            line[2] = "Пар"
+        elif dirt == "digits_out_of_range":
+            line[4] = "12"
+        elif dirt == "verification_before_installation":
+            line[6] = (installed - timedelta(days=30)).strftime("%d.%m.%Y")
+        truth = {"account": account, "serial": line[1], "resource": resource, "dirt": dirt}
+        yield line, {**truth, "expect": expect}
+        if dirt == "exact_duplicate":
+            yield list(line), {**truth, "expect": "duplicate"}
+
+
+def _pick(rng: random.Random, rates: dict[str, float]) -> str:
     roll = rng.random()
-    for name, rate in DIRT_RATES.items():
+    for name, rate in rates.items():
         if roll < rate:
             return name
         roll -= rate
     return "none"
 
 
-def write_dirty_export(*, rows: int, out: Path, seed: int, encoding: str = "") -> Path:
-    """Write the export and its truth file (out + ".truth.jsonl"); return the truth path."""
-    encoding = encoding or _ENCODINGS[seed % len(_ENCODINGS)]
-    truth_path = out.with_name(out.name + ".truth.jsonl")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADER)
-    with truth_path.open("w", encoding="utf-8") as truth_file:
-        for row, (line, truth) in enumerate(dirty_lines(rows=rows, seed=seed)):
-            writer.writerow(line)
-            truth_file.write(json.dumps({"row": row, **truth}, ensure_ascii=False) + "\n")
-    out.write_bytes(buffer.getvalue().encode(encoding, errors="replace"))
-    return truth_path
+def write_dirty_meters(*, accounts: list[str], out: Path, seed: int, encoding: str = "cp1251") -> Path:
+    """Write a dirty meter register for the accounts and its truth file (out + ".truth.jsonl")."""
+    return _write_with_truth(out, METER_HEADER, dirty_meter_lines(accounts=accounts, seed=seed), encoding)
