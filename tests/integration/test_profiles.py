@@ -499,3 +499,14 @@ def test_the_source_system_and_kind_are_required_at_the_start(client_for, integr
     assert response.status_code == 200
     assert "Choose a source system, or give the new one a code and a name." in response.content.decode()
     assert not SourceSystem.objects.exists() and not list(Path(builder.samples_dir()).glob("*.sample"))
+
+
+def test_messages_are_russian_by_default(sample):
+    rules = rules_for(sample, **{"Лицевой счёт": "", "Моб. телефон": "inn"})
+    with translation.override("ru"):
+        mapping, errors = builder.build_mapping(
+            kind=FileKind.ACCOUNTS, rules=rules, constants={}, columns=sample.names
+        )
+        missing = builder.missing_required_message(builder.missing_required(FileKind.ACCOUNTS, mapping))
+    assert errors == ["Поле «ИНН» берётся из нескольких столбцов: «Моб. телефон», «ИНН». Выберите один."]
+    assert missing == "Не сопоставлены обязательные поля файла этого вида: номер лицевого счёта."

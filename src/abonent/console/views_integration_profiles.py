@@ -233,7 +233,7 @@ def profile_builder(request: HttpRequest, token: str) -> HttpResponse:
     preview = builder.preview_sample(
         sample=sample, kind=kind, mapping=mapping, errors=errors or mapping_errors
     )
-    if request.htmx and "preview" in request.POST:
+    if request.htmx and "preview" in request.POST:  # type: ignore[attr-defined]  # django-htmx's middleware sets it
         return render(request, "console/integration/_profile_preview.html", {"preview": preview})
     context = {
         "preview": preview,

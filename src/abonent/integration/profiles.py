@@ -16,7 +16,7 @@ import re
 import secrets
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -264,7 +264,7 @@ def _regex(argument: str) -> dict[str, Any]:
     return {"regex": argument}
 
 
-_STEP_BUILDERS = {
+_STEP_BUILDERS: dict[str, Callable[[str], str | dict[str, Any]]] = {
     "word": _word,
     "prefix": lambda argument: f"prefix:{argument}",
     "replace": _replace,
@@ -346,7 +346,10 @@ def _steps(rule: ColumnRule, errors: list[str]) -> list[Any]:
 def _fields_from_two_columns(sources: Mapping[str, list[str]]) -> list[str]:
     return [
         gettext("“%(field)s” is taken from several columns: %(columns)s. Choose one.")
-        % {"field": field_label(name), "columns": ", ".join(f"“{c}”" for c in columns)}
+        % {
+            "field": field_label(name),
+            "columns": ", ".join(gettext("“%(column)s”") % {"column": c} for c in columns),
+        }
         for name, columns in sources.items()
         if len(columns) > 1
     ]
@@ -413,13 +416,15 @@ _EXTRA_REQUIREMENTS[FileKind.ACCOUNTS] = (
 def missing_required(kind: str, mapping: Mapping[str, Any]) -> list[str]:
     """Return the required fields (or groups of fields) of the kind the mapping leaves without a value."""
     covered = {name for name, rule in mapping.items() if not _is_empty_constant(rule)}
-    requirements = [((spec.name,),) for spec in fields_for(kind) if spec.required]
+    requirements: list[tuple[tuple[str, ...], ...]] = [
+        ((spec.name,),) for spec in fields_for(kind) if spec.required
+    ]
     requirements += list(_EXTRA_REQUIREMENTS.get(kind, ()))
     missing = []
     for alternatives in requirements:
         if not any(set(group) <= covered for group in alternatives):
             missing.append(
-                gettext(" or ").join(
+                f" {gettext('or')} ".join(
                     " + ".join(field_label(name) for name in group) for group in alternatives
                 )
             )
