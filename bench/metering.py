@@ -6,7 +6,8 @@ the one given, BENCH_READINGS_DATABASE_URL, or a fresh SQLite file built here. I
 - readings_service_per_s: `submit_readings` called in loops (each call its own transaction with
   the window, history, rollover and outlier checks) by SERVICE_PROCESSES processes at once: one on
   SQLite (one writer at a time), four on PostgreSQL (whose commits wait for the disk, so throughput
-  needs several sessions, as it has in production), each on its own meters; goal 1000/s;
+  needs several sessions, as it has in production), each on its own meters, with the cache the server
+  uses (Redis, BENCH_REDIS_URL); goal 1000/s;
 - readings_http_per_s: POST /api/v1/metering/meters/{id}/readings through granian (2 workers),
   signed in through the login form as the demo company's accountant (a customer with 24 meters;
   session cookie + CSRF header, as the cabinet's pages and a mobile app would), from a bounded pool
@@ -100,8 +101,12 @@ def _figure(value: float, baseline: float, note: str) -> dict[str, object]:
 
 
 def _env(url: str) -> dict[str, str]:
+    # The service loop uses the cache the server does (Redis, as in production): a submission marks the
+    # customer's cached pages stale there.
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
     return {
         **os.environ,
+        **({"REDIS_URL": redis_url} if redis_url else {}),
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "abonent.config.settings",
         "LOG_LEVEL": "WARNING",
