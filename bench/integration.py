@@ -181,7 +181,9 @@ def step_import(path: str, rows: str = "") -> dict:
     file = _head(Path(path), int(rows)) if rows else Path(path)
     profile = _source()
     with transaction.atomic():
-        run = start_import(profile=profile, path=file, channel=ImportRun.Channel.COMMAND, enqueue=False)
+        run = start_import(
+            profile=profile, path=file, channel=ImportRun.Channel.COMMAND, enqueue=False, initial_load=True
+        )
     load_before = os.getloadavg()[0]
     started, cpu_started = time.monotonic(), time.process_time()
     done = run_import(run_id=run.pk)

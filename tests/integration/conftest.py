@@ -55,10 +55,14 @@ def integration_admin(db) -> User:
 def imported() -> Callable[..., ImportRun]:
     """Start and run an import of a file synchronously; return the finished run."""
 
-    def run(profile: ImportProfile, path: Path, **options: object) -> ImportRun:
+    def run(profile: ImportProfile, path: Path, initial_load: bool = False, **options: object) -> ImportRun:
         with transaction.atomic():
             started = start_import(
-                profile=profile, path=path, channel=ImportRun.Channel.COMMAND, enqueue=False
+                profile=profile,
+                path=path,
+                channel=ImportRun.Channel.COMMAND,
+                enqueue=False,
+                initial_load=initial_load,
             )
         return run_import(run_id=started.pk, **options)
 

@@ -1,8 +1,9 @@
-"""Objects of the integration area that name a victim's data, for tests/test_access_leaks.py."""
+"""Objects of the integration area that name a victim's data (tests/test_access_leaks.py); index names."""
 
 from __future__ import annotations
 
-from abonent.customers.models import Account, CustomerMerge, DuplicateCandidate
+from abonent.core.bulk import secondary_index_definitions
+from abonent.customers.models import Account, Contact, Customer, CustomerMerge, DuplicateCandidate, Premises
 from abonent.integration.models import ImportProfile, ImportRun, QuarantinedRow, SourceSystem
 from tests.factories import CustomerFactory
 
@@ -39,3 +40,9 @@ def duplicate_on(account: Account) -> DuplicateCandidate:
 def merge_on(account: Account) -> CustomerMerge:
     other = CustomerFactory(last_name=account.customer.last_name)
     return CustomerMerge.objects.create(survivor=account.customer, merged=other, moved={})
+
+
+def index_names() -> set[str]:
+    """Return the names of the secondary indexes an initial load may defer (of the tables it writes)."""
+    tables = (Customer, Contact, Account, Premises)
+    return {name for model in tables for name, _sql in secondary_index_definitions(model._meta.db_table)}

@@ -27,8 +27,23 @@ def test_every_row_of_a_dirty_export_ends_as_its_truth_says(tmp_path, accounts_p
 
     run = imported(accounts_profile, out, chunk_rows=400)
 
-    assert run.status in (ImportRun.Status.FINISHED, ImportRun.Status.SUSPICIOUS)
     assert run.encoding == encoding
+    _assert_rows_as_truth_says(run, truth)
+
+
+def test_a_first_load_in_the_initial_load_mode_ends_as_its_truth_says(tmp_path, accounts_profile, imported):
+    out = tmp_path / "export.csv"
+    truth = _truth(write_dirty_export(rows=1000, out=out, seed=7, encoding="cp1251"))
+
+    # Small chunks: customers, e-mails and INNs met again in later chunks are found in the database.
+    run = imported(accounts_profile, out, chunk_rows=150, initial_load=True)
+
+    assert run.initial_load
+    _assert_rows_as_truth_says(run, truth)
+
+
+def _assert_rows_as_truth_says(run: ImportRun, truth: list[dict]) -> None:
+    assert run.status in (ImportRun.Status.FINISHED, ImportRun.Status.SUSPICIOUS)
     assert run.total_rows == len(truth)
     assert run.applied + run.updated + run.unchanged + run.quarantined == len(truth)
     outcomes = {t["row"]: outcome_of(run, t["row"]) for t in truth}

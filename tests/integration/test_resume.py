@@ -17,6 +17,7 @@ from abonent.customers.models import Account, Contact, Customer
 from abonent.integration.dirty import write_dirty_export
 from abonent.integration.models import ImportRun, SourceRecord
 from abonent.integration.services import run_import
+from tests.integration.helpers import index_names
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +30,9 @@ def _database_url() -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_run_killed_mid_way_resumes_without_duplicates(tmp_path, accounts_profile):
+@pytest.mark.parametrize("mode", [[], ["--initial-load"]], ids=["usual", "initial-load"])
+def test_a_run_killed_mid_way_resumes_without_duplicates(tmp_path, accounts_profile, mode):
+    indexes = index_names()
     out = tmp_path / "export.csv"
     write_dirty_export(rows=3000, out=out, seed=9, encoding="cp1251")
     env = {
@@ -48,7 +51,11 @@ def test_a_run_killed_mid_way_resumes_without_duplicates(tmp_path, accounts_prof
         str(accounts_profile.pk),
     ]
     process = subprocess.Popen(  # noqa: S603 - our own manage.py
-        [*command, "--chunk", "200"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command, *mode, "--chunk", "200"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     run_id = None
     assert process.stdout is not None
@@ -62,10 +69,13 @@ def test_a_run_killed_mid_way_resumes_without_duplicates(tmp_path, accounts_prof
     assert process.returncode == -signal.SIGKILL, process.stderr.read() if process.stderr else ""
     run = ImportRun.objects.get(pk=run_id)
     assert run.status == ImportRun.Status.RUNNING and 0 < run.cursor < run.total_rows
+    # Killed in the initial-load mode, the run still knows the indexes it owes.
+    assert bool(run.deferred_indexes) == bool(mode) == (index_names() < indexes)
 
     resumed = run_import(run_id=run.pk, chunk_rows=200)
 
     assert resumed.status in (ImportRun.Status.FINISHED, ImportRun.Status.SUSPICIOUS)
+    assert resumed.deferred_indexes == [] and index_names() == indexes
     assert resumed.applied + resumed.updated + resumed.unchanged + resumed.quarantined == resumed.total_rows
     assert sum(len(c.outcomes) for c in resumed.chunks.all()) == resumed.total_rows
     after_kill = (Customer.objects.count(), Account.objects.count(), Contact.objects.count())

@@ -98,7 +98,7 @@ def indexes_deferred(*model_classes: type[models.Model]) -> Iterator[None]:
     Building an index once over sorted data is several times faster than updating it row by row.
     Primary keys and indexes that back constraints stay (PostgreSQL), so data stays checked.
     """
-    definitions = [d for model in model_classes for d in _secondary_index_definitions(model._meta.db_table)]
+    definitions = [d for model in model_classes for d in secondary_index_definitions(model._meta.db_table)]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Inside an open transaction PostgreSQL refuses to alter a table with pending deferred FK checks.
@@ -113,7 +113,8 @@ def indexes_deferred(*model_classes: type[models.Model]) -> Iterator[None]:
                 cursor.execute(sql)
 
 
-def _secondary_index_definitions(table: str) -> list[tuple[str, str]]:
+def secondary_index_definitions(table: str) -> list[tuple[str, str]]:
+    """Return (name, CREATE INDEX statement) of the table's indexes that back no constraint."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(

@@ -105,6 +105,11 @@ class ImportRun(models.Model):
     heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     seconds = models.FloatField(_("seconds of work"), default=0)
+    # The initial-load mode (a first import into empty tables): the indexes the import does not read are
+    # dropped while it writes and built once at its end. Their definitions are kept here, committed with
+    # the drop, so a run resumed after a crash (or failing) builds them again.
+    initial_load = models.BooleanField(_("initial load"), default=False)
+    deferred_indexes = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("import run")

@@ -46,6 +46,7 @@ from abonent.integration.cleaning import (
 )
 from abonent.integration.errors import RowNotQuarantined, RunNotResumable, UnsupportedKind
 from abonent.integration.fields import KIND_KEYS, FileKind, fields_for, known_column_names
+from abonent.integration.initial_load import claim_initial_load, defer_indexes, rebuild_indexes
 from abonent.integration.models import ImportChunk, ImportProfile, ImportRun, QuarantinedRow
 from abonent.integration.reading import ROW_INDEX, Table, read_file
 
@@ -72,10 +73,13 @@ def start_import(
     created_by: Any = None,
     original_name: str = "",
     enqueue: bool = True,
+    initial_load: bool = False,
 ) -> ImportRun:
     """Keep a copy of the file, create its run and queue it (after commit) for the worker.
 
     `enqueue=False` leaves the run to the caller (the command line runs it in its own process).
+    `initial_load=True` asks for the initial-load mode (see `integration.initial_load`): taken only if
+    the customers and accounts tables are still empty when the run starts.
     """
     if profile.kind not in _SUPPORTED:
         raise UnsupportedKind()
@@ -92,6 +96,7 @@ def start_import(
         file_name=(original_name or path.name)[:255],
         file_sha256=digest,
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+        initial_load=initial_load and profile.kind in (FileKind.CUSTOMERS, FileKind.ACCOUNTS),
     )
     if enqueue:
         from abonent.integration.tasks import run_import_task
@@ -147,6 +152,10 @@ def run_import(
     )
     run.refresh_from_db()
     applier = _applier(run)
+    if claim_initial_load(run):
+        defer_indexes(run)
+        if hasattr(applier, "start_initial_load"):
+            applier.start_initial_load(_usable(frame.with_row_index(POSITION)))
     preparation = time.monotonic() - started
     ImportRun.objects.filter(pk=run.pk, cursor=0).update(seconds=F("seconds") + preparation)
     with _large_cache():
@@ -222,9 +231,7 @@ def _apply_chunk(
     positions = range(run.cursor, run.cursor + chunk.height)
     reasons = chunk[REASONS].to_list()
     duplicates = chunk[DUPLICATE_OF].to_list()
-    usable = chunk.filter((pl.col(REASONS).list.len() == 0) & pl.col(DUPLICATE_OF).is_null()).select(
-        POSITION, *names
-    )
+    usable = _usable(chunk).select(POSITION, *names)
     with transaction.atomic():
         claimed = ImportRun.objects.filter(pk=run.pk, cursor=run.cursor).update(heartbeat_at=timezone.now())
         if not claimed:  # another worker moved the cursor: it owns the run now
@@ -242,6 +249,11 @@ def _apply_chunk(
             samples=_samples(run, chunk, "".join(outcomes), names),
             **{_OUTCOME_FIELD[letter]: F(_OUTCOME_FIELD[letter]) + n for letter, n in counts.items()},
         )
+
+
+def _usable(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return the rows the applier gets: no reason to refuse them, no earlier row they repeat."""
+    return frame.filter((pl.col(REASONS).list.len() == 0) & pl.col(DUPLICATE_OF).is_null())
 
 
 def _relax_durability() -> None:
@@ -340,6 +352,7 @@ def _first_indices(text: str, letter: str, count: int) -> list[int]:
 def _finish(run: ImportRun) -> ImportRun:
     share = run.quarantined / run.total_rows if run.total_rows else 0.0
     status = ImportRun.Status.SUSPICIOUS if share > SUSPICIOUS_SHARE else ImportRun.Status.FINISHED
+    rebuild_indexes(run)
     with transaction.atomic():
         ImportRun.objects.filter(pk=run.pk).update(status=status, finished_at=timezone.now())
         run.refresh_from_db()
@@ -351,12 +364,21 @@ def _finish(run: ImportRun) -> ImportRun:
 def _fail(run: ImportRun, exc: Exception) -> None:
     logger.exception("import run %s failed", run.pk)
     message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    _rebuild_after_failure(run)
     with transaction.atomic():
         ImportRun.objects.filter(pk=run.pk).update(
             status=ImportRun.Status.FAILED, error=str(message)[:2000], finished_at=timezone.now()
         )
         run.refresh_from_db()
         alert_admins(run)
+
+
+def _rebuild_after_failure(run: ImportRun) -> None:
+    """Build a failed initial-load run's deferred indexes: a failed run is never resumed."""
+    try:
+        rebuild_indexes(run)
+    except Exception:  # the run's own error is the one to report; the record stays for a retry
+        logger.exception("import run %s: deferred indexes not rebuilt", run.pk)
 
 
 # --- alerts -----------------------------------------------------------------------------------------

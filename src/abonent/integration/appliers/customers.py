@@ -64,6 +64,9 @@ _CONTACT_COLUMNS = ("id", "customer_id", "kind", "value", "is_primary", "note")
 _PREMISES_COLUMNS = ("id", "building_id", "kind", "number", "area_m2", "residents")
 _BUILDING_COLUMNS = ("id", "district_id", "kind", "postal_code", "street", "house")
 _RECORD = {"key": pl.String, "row_hash": pl.Int64, "target_id": pl.Int64}
+# The values the applier looks up in the database before it writes (records, taken numbers, e-mails, INNs).
+_LOOKED_UP = ("external_id", "account_number", "email", "inn")
+_FIRST = "__first_position__"
 
 
 class CustomerAccountApplier:
@@ -75,6 +78,33 @@ class CustomerAccountApplier:
         self.with_accounts = kind == "accounts"
         self.buildings: dict[str, int] = {}  # settlement, street, house joined by \x1f, lower case
         self.districts: dict[str, int] = {}
+        # Initial-load mode: each looked-up column's values with the position of their first usable row.
+        self.first_seen: dict[str, pl.DataFrame] | None = None
+        self.chunk_start = 0
+
+    def start_initial_load(self, usable: pl.DataFrame) -> None:
+        """Look up only values an earlier chunk may have written: the run began on empty tables.
+
+        `usable` is every row of the run that reaches the applier (POSITION + fields). A value first
+        met in the chunk at hand cannot be stored yet, so most look-ups of a first load (every new
+        customer's key, account number, e-mail and INN) are skipped; a resumed run finds the values of
+        its committed chunks the usual way.
+        """
+        self.first_seen = {
+            column: usable.filter(pl.col(column) != "")
+            .group_by(column)
+            .agg(pl.col(POSITION).min().alias(_FIRST))
+            for column in _LOOKED_UP
+            if column in usable.columns
+        }
+
+    def _stored(self, column: str, values: pl.Series) -> pl.Series:
+        """Return the values that may be in the database already (all of them outside the initial load)."""
+        if self.first_seen is None or column not in self.first_seen:
+            return values
+        first = self.first_seen[column]
+        earlier = first.filter(pl.col(_FIRST) < self.chunk_start)[column]
+        return values.filter(values.is_in(earlier.implode()))
 
     # --- the chunk ------------------------------------------------------------------------------------
     def apply(self, rows: list[tuple[int, dict[str, str]]]) -> ChunkResult:
@@ -85,6 +115,7 @@ class CustomerAccountApplier:
     def apply_frame(self, frame: pl.DataFrame) -> ChunkResult:
         """Apply a frame of usable rows (POSITION + cleaned fields, in file order); return the outcomes."""
         now = now_literal()
+        self.chunk_start = int(frame[POSITION].min() or 0)  # type: ignore[arg-type]
         frame = with_customer_keys(frame).with_columns(pl.lit(None, pl.String).alias(_REASON))
         if self.with_accounts:
             frame = self._refuse_foreign_accounts(frame)
@@ -96,11 +127,12 @@ class CustomerAccountApplier:
 
     def _refuse_foreign_accounts(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Quarantine rows whose account number exists here but was not created from this source."""
-        records = load_records_frame(self.source_id, "account", frame["account_number"])
-        unknown = frame.join(records, left_on="account_number", right_on="key", how="anti")
+        stored = self._stored("account_number", frame["account_number"])
+        records = load_records_frame(self.source_id, "account", stored)
+        unknown = stored.filter(~stored.is_in(records["key"].implode()))
         table = connection.ops.quote_name(Account._meta.db_table)
         sql = f"SELECT number FROM {table} WHERE number {{in_list}}"  # noqa: S608 - our table
-        taken = [number for (number,) in select_in(sql, unknown["account_number"])]
+        taken = [number for (number,) in select_in(sql, unknown)]
         if not taken:
             return frame
         refused = pl.col("account_number").is_in(pl.Series(taken, dtype=pl.String).implode())
@@ -116,11 +148,13 @@ class CustomerAccountApplier:
         """Create, update or keep each row's customer; return the frame with its id and the created ones."""
         live = frame.filter(pl.col(_REASON).is_null())
         firsts = live.group_by("external_id", maintain_order=True).first()  # one customer per key
-        records = load_records_frame(self.source_id, "customer", firsts["external_id"])
+        records = load_records_frame(
+            self.source_id, "customer", self._stored("external_id", firsts["external_id"])
+        )
         firsts = firsts.join(records, left_on="external_id", right_on="key", how="left")
         existing = pl.col("target_id").is_not_null()
         changed = firsts.filter(existing & (pl.col("row_hash") != pl.col(CUSTOMER_HASH)))
-        created = _refuse_exact_duplicates(firsts.filter(~existing))
+        created = self._refuse_exact_duplicates(firsts.filter(~existing))
         refused = created.filter(pl.col(_REASON).is_not_null())
         created = created.filter(pl.col(_REASON).is_null())
         created = created.with_columns(pl.Series(_ID, allocate_ids(Customer, created.height), dtype=pl.Int64))
@@ -140,6 +174,17 @@ class CustomerAccountApplier:
             pl.coalesce(_REASON, "__dup__").alias(_REASON)
         )
         return frame.drop("__dup__").sort(POSITION), created
+
+    def _refuse_exact_duplicates(self, created: pl.DataFrame) -> pl.DataFrame:
+        """Refuse a new customer whose e-mail or INN another customer already has (here or earlier)."""
+        customers = connection.ops.quote_name(Customer._meta.db_table)
+        taken_email = _taken_emails(self._stored("email", created["email"]))
+        taken_inn = select_in(
+            f"SELECT inn, id FROM {customers} WHERE inn {{in_list}} AND id NOT IN ({_merged_ids()})",  # noqa: S608
+            self._stored("inn", created["inn"]),
+        )
+        created = _refuse_by(created, "email", taken_email)
+        return _refuse_by(created, "inn", taken_inn)
 
     # --- duplicates ----------------------------------------------------------------------------------
     def _queue_duplicates(self, created: pl.DataFrame) -> None:
@@ -173,7 +218,9 @@ class CustomerAccountApplier:
     # --- accounts -------------------------------------------------------------------------------------
     def _accounts(self, frame: pl.DataFrame, now: Any) -> pl.DataFrame:
         live = frame.filter(pl.col(_REASON).is_null())
-        records = load_records_frame(self.source_id, "account", live["account_number"])
+        records = load_records_frame(
+            self.source_id, "account", self._stored("account_number", live["account_number"])
+        )
         live = live.join(records, left_on="account_number", right_on="key", how="left")
         new = live.filter(pl.col("target_id").is_null())
         changed = live.filter(
@@ -353,29 +400,17 @@ def _customer_outcomes(created: pl.DataFrame, known: pl.DataFrame, refused: pl.D
     )
 
 
-def _refuse_exact_duplicates(created: pl.DataFrame) -> pl.DataFrame:
-    """Refuse a new customer whose e-mail or INN another customer already has (here or earlier)."""
-    customers = connection.ops.quote_name(Customer._meta.db_table)
-    taken_email = _taken_emails(created)
-    taken_inn = select_in(
-        f"SELECT inn, id FROM {customers} WHERE inn {{in_list}} AND id NOT IN ({_merged_ids()})",  # noqa: S608
-        created["inn"],
-    )
-    created = _refuse_by(created, "email", taken_email)
-    return _refuse_by(created, "inn", taken_inn)
-
-
 def _merged_ids() -> str:
     """Return the SQL of the ids merged into another customer (and not un-merged): not duplicates."""
     return f"SELECT merged_id FROM {CustomerMerge._meta.db_table} WHERE undone_at IS NULL"  # noqa: S608
 
 
-def _taken_emails(created: pl.DataFrame) -> list[tuple[Any, ...]]:
+def _taken_emails(emails: pl.Series) -> list[tuple[Any, ...]]:
     quote = connection.ops.quote_name
     return select_in(
         f"SELECT value, customer_id FROM {quote(Contact._meta.db_table)} WHERE value {{in_list}}"  # noqa: S608
         f" AND kind = %s AND customer_id NOT IN ({_merged_ids()})",
-        created["email"],
+        emails,
         [Contact.Kind.EMAIL.value],
     )
 

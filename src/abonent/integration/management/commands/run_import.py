@@ -20,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--profile", type=int)
         parser.add_argument("--resume", type=int, help="the id of a run to resume")
         parser.add_argument("--chunk", type=int, default=20_000)
+        parser.add_argument(
+            "--initial-load",
+            action="store_true",
+            help="a first import into empty tables: unread indexes are built once at the end",
+        )
 
     def handle(
         self,
@@ -28,6 +33,7 @@ class Command(BaseCommand):
         profile: int | None,
         resume: int | None,
         chunk: int,
+        initial_load: bool = False,
         **options: Any,
     ) -> None:
         if resume:
@@ -39,6 +45,7 @@ class Command(BaseCommand):
                     path=file,
                     channel=ImportRun.Channel.COMMAND,
                     enqueue=False,
+                    initial_load=initial_load,
                 )
             run_id = run.pk
             self.stdout.write(f"run {run_id}", ending="\n")
