@@ -510,3 +510,50 @@ def test_messages_are_russian_by_default(sample):
         missing = builder.missing_required_message(builder.missing_required(FileKind.ACCOUNTS, mapping))
     assert errors == ["Поле «ИНН» берётся из нескольких столбцов: «Моб. телефон», «ИНН». Выберите один."]
     assert missing == "Не сопоставлены обязательные поля файла этого вида: номер лицевого счёта."
+
+
+def test_an_xlsx_sample_is_read_and_previewed(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "payments.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for row, values in enumerate(
+        [
+            ["Дата оплаты", "Сумма", "Номер ЛС", "Номер платежа"],
+            ["05.11.2026", "1 234,56", "100200300", "P-1"],
+        ]
+    ):
+        sheet.write_row(row, 0, values)
+    book.close()
+    token = builder.store_sample(chunks=[path.read_bytes()])
+    sample = builder.read_sample(token=token, kind=FileKind.PAYMENTS)
+    assert sample.table.encoding == "xlsx"
+    rules = builder.suggested_rules(sample.names, FileKind.PAYMENTS)
+    assert [rule.field for rule in rules] == ["paid_on", "amount", "account_number", "payment_id"]
+    mapping, errors = builder.build_mapping(
+        kind=FileKind.PAYMENTS, rules=rules, constants={}, columns=sample.names
+    )
+    preview = builder.preview_sample(sample=sample, kind=FileKind.PAYMENTS, mapping=mapping, errors=errors)
+    cells = {cell.field: cell for cell in preview.rows[0].cells}
+    assert (cells["amount"].state, cells["amount"].value) == ("repaired", "1234.56")
+    assert preview.rows[0].state == "ready" and preview.missing == ()
+
+
+def test_another_field_from_one_column_is_added_on_request(client_for, integration_admin, source):
+    client = client_for(integration_admin)
+    start = client.post(
+        reverse("console_integration:profile_new"),
+        {"source": source.pk, "kind": FileKind.ACCOUNTS, "sample": _upload()},
+    )
+    data = _builder_post(client.get(start.url).content.decode())
+    page = client.post(start.url, {**data, "split": "1"}).content.decode()  # the second column, "ФИО"
+    assert page.count('data-column="ФИО"') == 2 and 'name="rule-11-field"' in page
+    data = _builder_post(
+        page, **{"rule-1-field": "", "rule-2-field": "last_name", "rule-2-step-0-kind": "word"}
+    )
+    data["rule-2-step-0-arg"] = "1"
+    page = client.post(start.url, {**data, "preview": "1"}).content.decode()
+    assert (
+        'data-field="last_name"' in page and "Иванов" in page and 'data-testid="mapping-errors"' not in page
+    )
