@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import connection
+
 from abonent.core.bulk import secondary_index_definitions
 from abonent.customers.models import Account, Contact, Customer, CustomerMerge, DuplicateCandidate, Premises
 from abonent.integration.models import ImportProfile, ImportRun, QuarantinedRow, SourceSystem
@@ -43,6 +45,16 @@ def merge_on(account: Account) -> CustomerMerge:
 
 
 def index_names() -> set[str]:
-    """Return the names of the secondary indexes an initial load may defer (of the tables it writes)."""
-    tables = (Customer, Contact, Account, Premises)
-    return {name for model in tables for name, _sql in secondary_index_definitions(model._meta.db_table)}
+    """Return the names of the secondary indexes (and PostgreSQL foreign keys) of the tables a first
+    load writes: what the initial-load mode may defer."""
+    tables = [model._meta.db_table for model in (Customer, Contact, Account, Premises)]
+    names = {name for table in tables for name, _sql in secondary_index_definitions(table)}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname FROM pg_constraint"
+                " WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
+                [tables],
+            )
+            names |= {name for (name,) in cursor.fetchall()}
+    return names
