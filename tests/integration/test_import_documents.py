@@ -51,7 +51,8 @@ def folder(tmp_path) -> Path:
 
 
 @pytest.fixture
-def documents_profile(profile_for, folder) -> ImportProfile:
+def documents_profile(profile_for, folder, settings) -> ImportProfile:
+    settings.INTEGRATION_WATCH_ROOTS = [str(folder.parent)]
     return profile_for(FileKind.DOCUMENTS, watch_folder=str(folder))
 
 

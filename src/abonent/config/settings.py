@@ -350,6 +350,12 @@ YOOKASSA_TRUSTED_NETWORKS = env_list("YOOKASSA_TRUSTED_NETWORKS", [])
 # The gateways whose payments the daily reconciliation checks.
 PAYMENTS_RECONCILED_GATEWAYS = env_list("PAYMENTS_RECONCILED_GATEWAYS", ["sandbox"])
 
+# --- Integration ---------------------------------------------------------------------------------
+# Watched folders of import profiles must lie under one of these (an admin must not point a profile at
+# the application's own files); a file in them is taken once it has not changed for the settle time.
+INTEGRATION_WATCH_ROOTS = env_list("INTEGRATION_WATCH_ROOTS", [str(VAR_DIR / "inbox")])
+INTEGRATION_FOLDER_SETTLE_SECONDS = env_int("INTEGRATION_FOLDER_SETTLE_SECONDS", 60)
+
 # --- Documents -----------------------------------------------------------------------------------
 # Typst finds fonts only here (Cyrillic: DejaVu of Debian's fonts-dejavu-core): renders match everywhere.
 DOCUMENT_FONT_DIRS = env_list(

@@ -25,3 +25,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Tests change data with factories, around the services that mark cached pages stale; the page cache has
 # its own tests, which turn it on.
 PORTAL_PAGE_CACHE_SECONDS = 0
+# Files written by a test are taken at once; the settle time has its own test.
+INTEGRATION_FOLDER_SETTLE_SECONDS = 0

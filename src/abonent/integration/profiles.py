@@ -646,8 +646,7 @@ def watch_roots() -> list[Path]:
     A watched folder is read by the worker with its own rights: left free, a profile could import the
     application's own files (settings, keys) and show them in the quarantine.
     """
-    roots = getattr(settings, "INTEGRATION_WATCH_ROOTS", None) or [Path(settings.VAR_DIR) / "inbox"]
-    return [Path(root).resolve() for root in roots]
+    return [Path(root).resolve() for root in settings.INTEGRATION_WATCH_ROOTS]
 
 
 def _folder_errors(folder: str, pattern: str) -> list[str]:
