@@ -113,9 +113,10 @@ def age_entries(entries: Iterable[EntryFact]) -> Ageing:
 
 def _bucket(ageing: Ageing, service_id: int, period: date, component: str) -> Bucket:
     key = (service_id, period, component)
-    if key not in ageing.buckets:
-        ageing.buckets[key] = Bucket(service_id=service_id, period=period, component=component)
-    return ageing.buckets[key]
+    bucket = ageing.buckets.get(key)
+    if bucket is None:
+        bucket = ageing.buckets[key] = Bucket(service_id=service_id, period=period, component=component)
+    return bucket
 
 
 def _debit(ageing: Ageing, entry: EntryFact) -> None:

@@ -30,7 +30,7 @@ from functools import lru_cache
 from django.utils.translation import gettext
 
 from abonent.billing.errors import InvalidConsumption, NormNotFound, TariffNotFound
-from abonent.billing.models import CustomerCategory, LedgerEntry, Zone
+from abonent.billing.models import ConsumptionNorm, CustomerCategory, LedgerEntry, Zone
 from abonent.billing.services.tariffs import Charge, TariffTerms, compute_charge, norm_volume
 from abonent.core.money import ZERO, to_money
 from abonent.core.periods import BillingPeriod
@@ -150,10 +150,17 @@ NormLookup = Callable[..., NormTerms | None]
 
 @dataclass(frozen=True, slots=True)
 class PriceBook:
-    """Tariffs and norms in force, looked up by service, region, category (and meter zones) and day."""
+    """Tariffs and norms in force, looked up by service, region, category (and meter zones) and day.
+
+    `answers` remembers what was worked out from this book's prices for one set of inputs — a tariff
+    by its question, a service billed by norm by everything its lines depend on — since thousands of
+    accounts of a chunk ask the same few questions. It belongs to the book, so other prices never
+    see it.
+    """
 
     tariff: TariffLookup
     norm: NormLookup
+    answers: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)
 
 
 # --- results -----------------------------------------------------------------------------------------
@@ -451,12 +458,32 @@ def _charge_service(
             result.meters.append((service.id, v, prices))
             result.recalculations.extend(_recalculations(account, service, v, prices, period))
         return
-    volume = _norm_volume(book, account, service, days, period)
-    tariff = _tariff(book, account, service, period, meter_zones=1)
-    charge = _norm_charge(tariff, volume, days, _period_facts(period)[2], account.residents or None)
-    prices = _add_lines(result, service, charge, Basis.NORM)
+    lines, prices = _norm_lines(book, account, service, days, period)
+    result.lines.extend(lines)
     for v in volumes:
         result.meters.append((service.id, v, prices))
+
+
+def _norm_lines(
+    book: PriceBook, account: AccountFacts, service: ServiceFacts, days: int, period: BillingPeriod
+) -> tuple[tuple[Line, ...], dict[str, Decimal]]:
+    """Return the lines of a service billed by norm and the price per zone, remembered in the book.
+
+    They depend only on the key below: the norm and the tariff are found by the service, the region,
+    the category and the period, and the volume by the days, the residents (also a per-resident
+    block's bounds) and the area if the norm is per m². Lines are immutable, so accounts with the
+    same key share them (a benefit or a recalculation makes a new one).
+    """
+    norm = _norm(book, account, service, period)
+    area = account.area if norm.basis == ConsumptionNorm.Basis.AREA else None
+    key = ("norm", service.id, account.region, account.category, account.residents, area, days, period)
+    found = book.answers.get(key)
+    if found is None:
+        volume = _norm_volume_of(norm, account.residents, account.area, days, _period_facts(period)[2])
+        tariff = _tariff(book, account, service, period, meter_zones=1)
+        charge = _norm_charge(tariff, volume, days, _period_facts(period)[2], account.residents or None)
+        found = book.answers[key] = _charge_lines(service, charge, Basis.NORM)
+    return found  # type: ignore[return-value]  # stored just above, under this key's shape
 
 
 @lru_cache(maxsize=4096)
@@ -504,6 +531,16 @@ def _add_lines(
     result: AccountCharge, service: ServiceFacts, charge: Charge, basis: str
 ) -> dict[str, Decimal]:
     """Add the charge's lines; return the effective price per zone (a block tariff's average price)."""
+    lines, prices = _charge_lines(service, charge, basis)
+    result.lines.extend(lines)
+    return prices
+
+
+def _charge_lines(
+    service: ServiceFacts, charge: Charge, basis: str
+) -> tuple[tuple[Line, ...], dict[str, Decimal]]:
+    """Return the charge's lines and the effective price per zone (a block tariff's average price)."""
+    lines: list[Line] = []
     per_zone: dict[str, tuple[Decimal, Decimal]] = {}
     for c in charge.lines:
         block = (
@@ -511,7 +548,7 @@ def _add_lines(
             if c.block_from is not None
             else None
         )
-        result.lines.append(
+        lines.append(
             Line(
                 service_id=service.id,
                 zone=c.zone,
@@ -524,22 +561,27 @@ def _add_lines(
         )
         volume, amount = per_zone.get(c.zone, (Decimal(0), ZERO))
         per_zone[c.zone] = (volume + c.volume, amount + c.amount)
-    return {
+    prices = {
         zone: (amount / volume).quantize(PRICE, rounding=ROUND_HALF_UP) if volume else ZERO
         for zone, (volume, amount) in per_zone.items()
     }
+    return tuple(lines), prices
 
 
 def _tariff(
     book: PriceBook, account: AccountFacts, service: ServiceFacts, period: BillingPeriod, *, meter_zones: int
 ) -> TariffTerms:
-    tariff = book.tariff(
-        service_id=service.id,
-        region=account.region,
-        category=account.category,
-        meter_zones=meter_zones,
-        on_date=_period_facts(period)[1],
-    )
+    key = ("tariff", service.id, account.region, account.category, meter_zones, period)
+    if key in book.answers:
+        tariff = book.answers[key]
+    else:
+        tariff = book.answers[key] = book.tariff(
+            service_id=service.id,
+            region=account.region,
+            category=account.category,
+            meter_zones=meter_zones,
+            on_date=_period_facts(period)[1],
+        )
     if tariff is None:
         message = gettext(
             "No tariff for %(service)s in region %(region)s (%(category)s) on %(day)s;"
@@ -554,15 +596,17 @@ def _tariff(
                 "day": f"{period.end:%d.%m.%Y}",
             }
         )
-    return tariff
+    return tariff  # type: ignore[return-value]  # the book's answer to this question
 
 
-def _norm_volume(
-    book: PriceBook, account: AccountFacts, service: ServiceFacts, days: int, period: BillingPeriod
-) -> Decimal:
-    norm = book.norm(
-        service_id=service.id, region=account.region, category=account.category, on_date=period.end
-    )
+def _norm(book: PriceBook, account: AccountFacts, service: ServiceFacts, period: BillingPeriod) -> NormTerms:
+    key = ("norm terms", service.id, account.region, account.category, period)
+    if key in book.answers:
+        norm = book.answers[key]
+    else:
+        norm = book.answers[key] = book.norm(
+            service_id=service.id, region=account.region, category=account.category, on_date=period.end
+        )
     if norm is None:
         message = gettext(
             "No consumption norm for %(service)s in region %(region)s (%(category)s) on %(day)s;"
@@ -577,7 +621,7 @@ def _norm_volume(
                 "day": f"{period.end:%d.%m.%Y}",
             }
         )
-    return _norm_volume_of(norm, account.residents, account.area, days, _period_facts(period)[2])
+    return norm  # type: ignore[return-value]  # the book's answer to this question
 
 
 @lru_cache(maxsize=8192)
@@ -665,8 +709,10 @@ def _period_end(start: date) -> date:
 def _by_tariff_zone(meter: MeterFacts, values: Mapping[str, Decimal]) -> dict[str, Decimal] | None:
     if meter.zones == 1:
         return {Zone.SINGLE: values["T1"]} if "T1" in values else None
-    zones = meter.tariff_zones
-    return {zone: values[zone] for zone in zones} if all(zone in values for zone in zones) else None
+    try:
+        return {zone: values[zone] for zone in meter.tariff_zones}
+    except KeyError:  # a zone without its value: the reading does not count
+        return None
 
 
 def _used(meter: MeterFacts, old: Decimal, new: Decimal) -> Decimal:
