@@ -89,10 +89,11 @@ def test_rules_are_counted_and_quarantined_rows_say_why(tmp_path, accounts_profi
     assert run.samples["applied"]
 
 
-def test_likely_twins_are_queued_for_review(tmp_path, accounts_profile, imported):
+@pytest.mark.parametrize("initial_load", [False, True], ids=["usual", "initial-load"])
+def test_likely_twins_are_queued_for_review(tmp_path, accounts_profile, imported, initial_load):
     out = tmp_path / "export.csv"
     truth = _truth(write_dirty_export(rows=2000, out=out, seed=5, encoding="utf-8"))
-    imported(accounts_profile, out)
+    imported(accounts_profile, out, chunk_rows=700, initial_load=initial_load)
 
     twins = [t for t in truth if t["dirt"] == "twin_of"]
     assert twins

@@ -4,7 +4,8 @@ Each input row of a customer+account export writes a customer, its contacts, pre
 two source records; kept row by row, their secondary indexes are most of what those inserts cost
 (an index built once over the finished table is a sort, several times cheaper), and on PostgreSQL so
 are the foreign-key triggers at commit. The indexes the import reads while it writes (e-mail and INN
-look-ups, the duplicate search's blocking keys, the unique account number and source records) stay.
+look-ups, the unique account number and source records) stay; the duplicate search, which reads the
+blocking keys' indexes, runs once over the whole load after they are built again.
 The dropped definitions are written on the run (`deferred_indexes`) in the transaction that drops
 them, so a run resumed after a crash, a failed run and a finished one all build them again; nothing
 else is needed to recover. A foreign key added back checks every row in one pass.
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 # The columns the customer/account applier looks up while it writes: their indexes stay.
 _READ: dict[type[models.Model], set[tuple[str, ...]]] = {
-    Customer: {("inn",), ("match_name",), ("match_block",)},
+    Customer: {("inn",)},
     Contact: {("kind", "value")},
     Account: set(),
     Premises: set(),

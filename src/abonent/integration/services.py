@@ -170,7 +170,7 @@ def run_import(
             run.refresh_from_db()
             if on_chunk is not None:
                 on_chunk(run)
-    return _finish(run)
+    return _finish(run, applier)
 
 
 IMPORT_CACHE_KIB = 512 * 1024
@@ -349,10 +349,13 @@ def _first_indices(text: str, letter: str, count: int) -> list[int]:
     return found
 
 
-def _finish(run: ImportRun) -> ImportRun:
+def _finish(run: ImportRun, applier: Any) -> ImportRun:
     share = run.quarantined / run.total_rows if run.total_rows else 0.0
     status = ImportRun.Status.SUSPICIOUS if share > SUSPICIOUS_SHARE else ImportRun.Status.FINISHED
     rebuild_indexes(run)
+    if run.initial_load and hasattr(applier, "finish_initial_load"):
+        with transaction.atomic():  # repeated whole by a run resumed after a crash here: pairs are unique
+            applier.finish_initial_load()
     with transaction.atomic():
         ImportRun.objects.filter(pk=run.pk).update(status=status, finished_at=timezone.now())
         run.refresh_from_db()

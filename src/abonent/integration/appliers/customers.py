@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 from django.db import connection
+from django.db.models import Max, Min
 from rapidfuzz import fuzz
 
 from abonent.core.bulk import table_spec
@@ -189,16 +190,31 @@ class CustomerAccountApplier:
     # --- duplicates ----------------------------------------------------------------------------------
     def _queue_duplicates(self, created: pl.DataFrame) -> None:
         """Queue likely duplicates of the new customers: a shared blocking key or phone, rapidfuzz-scored."""
-        if created.is_empty():
-            return
-        pairs = _blocked_pairs(int(created[_ID].min()), int(created[_ID].max()))  # type: ignore[arg-type]
-        mine = set(created[_ID].to_list())
-        pairs = {pair: shared for pair, shared in pairs.items() if pair[0] in mine}
-        if not pairs:
+        if created.is_empty() or self.first_seen is not None:  # a first load queues them at its end
             return
         names = dict(zip(created[_ID].to_list(), _full_names(created).to_list(), strict=True))
-        others = {pk for _new, pk in pairs} - names.keys()
-        names.update(_stored_full_names(others))
+        low, high = int(created[_ID].min()), int(created[_ID].max())  # type: ignore[arg-type]
+        self._queue_pairs(low, high, names, mine=set(names))
+
+    def finish_initial_load(self) -> None:
+        """Queue the likely duplicates of every customer of a first load, in one pass over the whole table.
+
+        Run once the indexes are back: the blocking keys' indexes are among those a first load defers,
+        so the duplicate search waits for them instead of keeping them up row by row.
+        """
+        bounds = Customer.objects.aggregate(low=Min("pk"), high=Max("pk"))
+        if bounds["low"] is not None:
+            self._queue_pairs(bounds["low"], bounds["high"], {}, mine=None)
+
+    def _queue_pairs(self, low: int, high: int, names: dict[int, str], mine: set[int] | None) -> None:
+        """Score and queue the blocked pairs of the new customers with ids low..high (all, or `mine`)."""
+        pairs = _blocked_pairs(low, high)
+        if mine is not None:
+            pairs = {pair: shared for pair, shared in pairs.items() if pair[0] in mine}
+        if not pairs:
+            return
+        names = dict(names)
+        names.update(_stored_full_names({pk for pair in pairs for pk in pair} - names.keys()))
         candidates = []
         for (customer_id, other_id), shared in pairs.items():
             score = fuzz.token_sort_ratio(names[customer_id], names.get(other_id, "")) * 0.7
