@@ -40,15 +40,16 @@ PATH = "/api/v1/payments/webhooks/sandbox"
 
 def bench_webhooks() -> dict[str, dict[str, object]]:
     """Measure webhook processing on SQLite and PostgreSQL; return the figures."""
-    from bench.common import figure, fresh_postgres, fresh_sqlite
+    from bench.common import ENGINES, figure, fresh_postgres, fresh_sqlite
 
     figures: dict[str, dict[str, object]] = {}
     rates = {}
-    for engine, url in (
-        ("sqlite", fresh_sqlite("payments-webhooks.sqlite3")),
-        ("postgres", fresh_postgres("abonent_bench_payments")),
+    for engine, fresh, name in (
+        ("sqlite", fresh_sqlite, "payments-webhooks.sqlite3"),
+        ("postgres", fresh_postgres, "abonent_bench_payments"),
     ):
-        rates[engine] = _measure(engine, url)
+        if engine in ENGINES:
+            rates[engine] = _measure(engine, fresh(name))
     best = max(rates, key=lambda name: rates[name]["per_s"])
     for engine, rate in rates.items():
         print(
