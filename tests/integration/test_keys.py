@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from abonent.core.validators import is_valid_inn
 from abonent.customers.dedup import match_keys
-from abonent.integration.appliers.keys import match_key_columns
+from abonent.integration.appliers.keys import with_match_keys
 from abonent.integration.cleaning import _inn_valid
 
 _KINDS = ("individual", "sole_proprietor", "legal_entity")
@@ -29,7 +29,7 @@ _COLUMNS = ("customer_kind", "last_name", "first_name", "middle_name", "birth_da
 
 def _vectorised(rows: list[tuple[str, ...]]) -> list[tuple[str, str]]:
     frame = pl.DataFrame(rows, schema=list(_COLUMNS), orient="row")
-    return frame.select(match_key_columns()).rows()
+    return with_match_keys(frame).select("match_name", "match_block").rows()
 
 
 def _reference(rows: list[tuple[str, ...]]) -> list[tuple[str, str]]:
