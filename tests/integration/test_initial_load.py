@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from abonent.customers.models import Account, Contact, Customer
+from abonent.integration.appliers.customers import CustomerAccountApplier
 from abonent.integration.models import ImportRun
 from abonent.integration.services import outcome_of
 from tests.factories import CustomerFactory
@@ -91,3 +92,24 @@ def test_running_the_file_again_after_a_first_load_changes_nothing(export, accou
     assert not second.initial_load
     assert (Customer.objects.count(), Account.objects.count(), Contact.objects.count()) == counts
     assert second.applied == second.updated == 0 and second.quarantined == first.quarantined
+
+
+def test_a_failed_first_load_builds_its_indexes_again(export, accounts_profile, imported, monkeypatch):
+    before = index_names()
+    applied = CustomerAccountApplier.apply_frame
+    calls = []
+
+    def fail_on_the_third_chunk(self, frame):
+        calls.append(frame.height)
+        if len(calls) == 3:
+            raise RuntimeError("the database went away")
+        return applied(self, frame)
+
+    monkeypatch.setattr(CustomerAccountApplier, "apply_frame", fail_on_the_third_chunk)
+
+    with pytest.raises(RuntimeError):
+        imported(accounts_profile, export, initial_load=True, chunk_rows=1)
+
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.FAILED and run.cursor == 2
+    assert run.deferred_indexes == [] and index_names() == before
