@@ -67,7 +67,7 @@ _BUILDING_COLUMNS = ("id", "district_id", "kind", "postal_code", "street", "hous
 _RECORD = {"key": pl.String, "row_hash": pl.Int64, "target_id": pl.Int64}
 # The values the applier looks up in the database before it writes (records, taken numbers, e-mails, INNs).
 _LOOKED_UP = ("external_id", "account_number", "email", "inn")
-_FIRST = "__first_position__"
+_FIRST = "__first_position__"  # + the column's name
 
 
 class CustomerAccountApplier:
@@ -79,9 +79,10 @@ class CustomerAccountApplier:
         self.with_accounts = kind == "accounts"
         self.buildings: dict[str, int] = {}  # settlement, street, house joined by \x1f, lower case
         self.districts: dict[str, int] = {}
-        # Initial-load mode: each looked-up column's values with the position of their first usable row.
-        self.first_seen: dict[str, pl.DataFrame] | None = None
-        self.chunk_start = 0
+        # Initial-load mode: per usable row of the run, the looked-up values and the position of the
+        # first row holding each (in position order); per chunk, the values met before it.
+        self.first_seen: pl.DataFrame | None = None
+        self.earlier: dict[str, pl.Series] = {}
 
     def start_initial_load(self, usable: pl.DataFrame) -> None:
         """Look up only values an earlier chunk may have written: the run began on empty tables.
@@ -91,21 +92,32 @@ class CustomerAccountApplier:
         customer's key, account number, e-mail and INN) are skipped; a resumed run finds the values of
         its committed chunks the usual way.
         """
-        self.first_seen = {
-            column: usable.filter(pl.col(column) != "")
-            .group_by(column)
-            .agg(pl.col(POSITION).min().alias(_FIRST))
-            for column in _LOOKED_UP
-            if column in usable.columns
+        columns = [c for c in _LOOKED_UP if c in usable.columns]
+        first = [
+            pl.when(pl.col(c) != "").then(pl.col(POSITION).min().over(c)).alias(f"{_FIRST}{c}")
+            for c in columns
+        ]
+        self.first_seen = usable.select(pl.col(POSITION).cast(pl.Int64), *columns, *first).sort(POSITION)
+
+    def _note_earlier(self, frame: pl.DataFrame) -> None:
+        """Keep, per looked-up column, the chunk's values first met in an earlier chunk (a short list)."""
+        if self.first_seen is None:
+            return
+        low, high = int(frame[POSITION].min()), int(frame[POSITION].max())  # type: ignore[arg-type]
+        positions = self.first_seen[POSITION]
+        start = int(positions.search_sorted(low, side="left"))
+        rows = self.first_seen.slice(start, int(positions.search_sorted(high, side="right")) - start)
+        self.earlier = {
+            c: rows.filter(pl.col(f"{_FIRST}{c}") < low)[c].unique()
+            for c in _LOOKED_UP
+            if c in self.first_seen.columns
         }
 
     def _stored(self, column: str, values: pl.Series) -> pl.Series:
         """Return the values that may be in the database already (all of them outside the initial load)."""
-        if self.first_seen is None or column not in self.first_seen:
+        if self.first_seen is None or column not in self.earlier:
             return values
-        first = self.first_seen[column]
-        earlier = first.filter(pl.col(_FIRST) < self.chunk_start)[column]
-        return values.filter(values.is_in(earlier.implode()))
+        return values.filter(values.is_in(self.earlier[column].implode()))
 
     # --- the chunk ------------------------------------------------------------------------------------
     def apply(self, rows: list[tuple[int, dict[str, str]]]) -> ChunkResult:
@@ -116,7 +128,7 @@ class CustomerAccountApplier:
     def apply_frame(self, frame: pl.DataFrame) -> ChunkResult:
         """Apply a frame of usable rows (POSITION + cleaned fields, in file order); return the outcomes."""
         now = now_literal()
-        self.chunk_start = int(frame[POSITION].min() or 0)  # type: ignore[arg-type]
+        self._note_earlier(frame)
         frame = with_customer_keys(frame).with_columns(pl.lit(None, pl.String).alias(_REASON))
         if self.with_accounts:
             frame = self._refuse_foreign_accounts(frame)
