@@ -106,9 +106,33 @@ def test_a_removed_meter_keeps_its_row_readings_and_the_removal_date(
     meter = Meter.objects.get(serial_number="E-100")
     assert meter.status == Meter.Status.DECOMMISSIONED
     assert meter.readings.count() == 1  # history stays
+    assert meter.removed_on == date(2025, 3, 15)
     change = AuditEvent.objects.filter(object_id=str(meter.pk), action=AuditEvent.Action.UPDATE).get()
-    assert "removed on 2025-03-15" in change.reason
     assert change.changes["status"] == ["active", "decommissioned"]
+    assert change.changes["removed_on"] == ["None", "2025-03-15"]
+
+
+def test_a_meter_billing_reinstates_loses_its_removal_date(tmp_path, meters_profile, imported, account):
+    line = f"{account.number};E-100;ээ;1;6;01.02.2024;{NEXT};{{status}};{{removed}};;"
+    imported(meters_profile, _write(tmp_path, [line.format(status="снят", removed="15.03.2025")]))
+
+    run = imported(meters_profile, _write(tmp_path, [line.format(status="в работе", removed="")], "back.csv"))
+
+    assert (run.updated, run.quarantined) == (1, 0)
+    meter = Meter.objects.get(serial_number="E-100")
+    assert (meter.status, meter.removed_on) == (Meter.Status.ACTIVE, None)
+
+
+def test_a_removal_date_alone_means_removed_on_that_day(tmp_path, meters_profile, imported, account):
+    imported(meters_profile, _write(tmp_path, [f"{account.number};E-100;ээ;1;6;01.02.2024;{NEXT};;;;"]))
+
+    imported(
+        meters_profile,
+        _write(tmp_path, [f"{account.number};E-100;ээ;1;6;01.02.2024;{NEXT};;05.11.2025;;"], "r.csv"),
+    )
+
+    meter = Meter.objects.get(serial_number="E-100")
+    assert (meter.status, meter.removed_on) == (Meter.Status.DECOMMISSIONED, date(2025, 11, 5))
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from django.test import Client
 from abonent.identity.models import AccountAccess
 from abonent.metering.models import Channel, Meter, Reading
 from abonent.metering.services import record_telemetry
-from tests.factories import AccountAccessFactory, UserFactory
+from tests.factories import AccountAccessFactory, MeterFactory, UserFactory
 from tests.metering.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +113,37 @@ def test_a_meter_with_expired_verification_shows_why_and_has_no_input(client_for
     body = client_for(customer).get(form_url(meter.account)).content.decode()
     assert f'name="meter-{meter.pk}-T1"' not in body
     assert "01.11.2026" in body
+
+
+def test_a_removed_meter_shows_its_removal_day_and_last_reading_instead_of_inputs(
+    client_for, customer, meter, water_meter
+) -> None:  # type: ignore[no-untyped-def]
+    Meter.objects.filter(pk=meter.pk).update(
+        status=Meter.Status.DECOMMISSIONED, removed_on=datetime.date(2026, 11, 5)
+    )
+    body = client_for(customer).get(form_url(meter.account)).content.decode()
+    card = body[body.index(f'data-testid="meter-{meter.pk}"') :].split("</fieldset>")[0]
+    assert "снят 05.11.2026" in card
+    assert 'inputmode="decimal"' not in card and "13260" in card  # the last reading, not a form
+    assert f'name="meter-{water_meter.pk}-T1"' in body  # the other meter still takes readings
+
+
+def test_a_meter_removed_long_ago_or_without_a_date_is_not_listed(client_for, customer, meter) -> None:  # type: ignore[no-untyped-def]
+    Meter.objects.filter(pk=meter.pk).update(
+        status=Meter.Status.DECOMMISSIONED, removed_on=datetime.date(2026, 6, 1)
+    )
+    old = MeterFactory(account=meter.account, status=Meter.Status.DECOMMISSIONED, serial_number="OLD-1")
+    body = client_for(customer).get(form_url(meter.account)).content.decode()
+    assert f'data-testid="meter-{meter.pk}"' not in body and f'data-testid="meter-{old.pk}"' not in body
+
+
+def test_a_meter_removed_today_still_takes_its_final_reading(client_for, customer, meter) -> None:  # type: ignore[no-untyped-def]
+    Meter.objects.filter(pk=meter.pk).update(
+        status=Meter.Status.DECOMMISSIONED, removed_on=datetime.date(2026, 11, 20)
+    )
+    data = {f"meter-{meter.pk}-T1": "13400", f"meter-{meter.pk}-T2": "5600"}
+    assert client_for(customer).post(form_url(meter.account), data).status_code == 302
+    assert Reading.objects.filter(meter=meter, period=NOVEMBER).exists()
 
 
 def test_the_tenant_may_submit(client_for, tenant, meter) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from abonent.core.models import AuditEvent
-from abonent.metering.models import Channel, IvrPin, Reading
+from abonent.metering.models import Channel, IvrPin, Meter, Reading
 from abonent.metering.services import submit_readings
 from tests.factories import StaffUserFactory
 
@@ -108,3 +108,13 @@ def test_issuing_an_ivr_pin_shows_it_once(client_for, operator, account) -> None
     pin = next(word for word in shown.replace(".", " ").split() if word.isdigit() and len(word) == 4)
     assert pin not in stored.pin_hash
     assert AuditEvent.objects.filter(actor=operator, reason="IVR PIN set").exists()
+
+
+def test_the_account_card_shows_when_a_meter_was_removed(client_for, operator, meter, water_meter) -> None:  # type: ignore[no-untyped-def]
+    Meter.objects.filter(pk=meter.pk).update(
+        status=Meter.Status.DECOMMISSIONED, removed_on=datetime.date(2026, 11, 5)
+    )
+    body = client_for(operator).get(f"/console/accounts/{meter.account_id}/").content.decode()
+    assert body.count('data-testid="meter-removed"') == 1 and "снят 05.11.2026" in body
+    meter_page = client_for(operator).get(f"/console/metering/meters/{meter.pk}/").content.decode()
+    assert "05.11.2026" in meter_page

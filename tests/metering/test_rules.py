@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import assume, given
@@ -11,6 +12,8 @@ from hypothesis import strategies as st
 from abonent.core.periods import BillingPeriod
 from abonent.metering.errors import (
     LowerThanPrevious,
+    MeterDecommissioned,
+    MeterRemoved,
     MissingZone,
     NegativeReading,
     NoReadings,
@@ -22,6 +25,7 @@ from abonent.metering.rules import (
     MeterFacts,
     PastReading,
     capacity,
+    check_meter,
     check_values,
     consumption,
     is_outlier,
@@ -132,6 +136,38 @@ def test_the_lower_than_previous_message_names_zone_values_and_date() -> None:
     assert error.zone == "T2"
     for part in ("T2", "12345", "12400", "20.10.2026"):
         assert part in error.message
+
+
+@given(
+    st.dates(min_value=datetime.date(2020, 1, 1), max_value=datetime.date(2034, 12, 31)),
+    st.integers(min_value=-800, max_value=800),
+)
+def test_a_removed_meter_takes_readings_dated_up_to_its_removal_day_only(
+    removed_on: datetime.date, offset: int
+) -> None:
+    day = removed_on + datetime.timedelta(days=offset)
+    assume(day >= datetime.date(2020, 1, 1))  # not before the installation, which has its own error
+    removed = replace(facts(), status="decommissioned", removed_on=removed_on)
+
+    problems = check_meter(meter=removed, day=day)
+
+    if day > removed_on:
+        assert [(type(p), p.zone) for p in problems] == [(MeterRemoved, None)]
+    else:  # the final reading, taken when the meter came off
+        assert problems == []
+
+
+def test_the_removal_message_names_the_meter_and_the_day() -> None:
+    removed = replace(facts(), status="decommissioned", removed_on=datetime.date(2026, 11, 5))
+    (error,) = check_meter(meter=removed, day=datetime.date(2026, 11, 6))
+    assert error.code == "meter_removed"
+    assert "№X1" in error.message and "05.11.2026" in error.message
+
+
+def test_a_meter_decommissioned_without_a_date_takes_no_readings_at_all() -> None:
+    old = replace(facts(), status="decommissioned")
+    for day in (datetime.date(2020, 1, 1), DAY):
+        assert [type(p) for p in check_meter(meter=old, day=day)] == [MeterDecommissioned]
 
 
 def test_an_empty_submission_is_refused_as_such() -> None:

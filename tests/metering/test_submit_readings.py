@@ -145,6 +145,20 @@ def test_meters_out_of_service_refuse_readings(meter, status, code) -> None:  # 
     assert rejected_codes(excinfo) == {None: code}
 
 
+def test_readings_taken_after_the_removal_are_refused_and_the_final_one_is_not(meter) -> None:  # type: ignore[no-untyped-def]
+    Meter.objects.filter(pk=meter.pk).update(
+        status=Meter.Status.DECOMMISSIONED, removed_on=datetime.date(2026, 11, 5)
+    )
+    with pytest.raises(ReadingsRejected) as excinfo:
+        submit_readings(meter=meter, values=GOOD, channel="cabinet")
+    assert rejected_codes(excinfo) == {None: "meter_removed"}
+    assert "05.11.2026" in excinfo.value.message
+
+    # The reading taken when the meter came off arrives later in billing's file, dated that day.
+    final = submit_readings(meter=meter, values=GOOD, channel="bulk_file", submitted_at=local(2026, 11, 5))
+    assert final.is_current and final.period == datetime.date(2026, 11, 1)
+
+
 def test_future_dates_are_refused(meter) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ReadingsRejected) as excinfo:
         submit_readings(

@@ -257,6 +257,7 @@ _METER_FIELDS = (
     "status",
     "installed_on",
     "next_verification_on",
+    "removed_on",  # metering's check_meter reads it
 )
 
 

@@ -13,7 +13,15 @@ from abonent.metering.models import IvrPin, Meter, Reading
 
 @admin.register(Meter)
 class MeterAdmin(admin.ModelAdmin):
-    list_display = ["serial_number", "resource", "account", "zones", "status", "next_verification_on"]
+    list_display = [
+        "serial_number",
+        "resource",
+        "account",
+        "zones",
+        "status",
+        "next_verification_on",
+        "removed_on",
+    ]
     ordering = ["-pk"]
     list_filter = ["resource", "status", "zones"]
     list_select_related = ["account"]
@@ -34,6 +42,7 @@ class MeterInline(admin.TabularInline):
         "installed_on",
         "next_verification_on",
         "status",
+        "removed_on",
         "location",
     ]
     extra = 0

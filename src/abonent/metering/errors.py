@@ -124,6 +124,13 @@ class MeterDecommissioned(ReadingError):
     default_message = _("Meter №%(serial)s is decommissioned; its readings are not accepted.")
 
 
+class MeterRemoved(ReadingError):
+    code = "meter_removed"
+    default_message = _(
+        "Meter №%(serial)s was removed on %(removed_on)s; readings taken after that day are not accepted."
+    )
+
+
 class MeterFailed(ReadingError):
     code = "meter_failed"
     default_message = _("Meter №%(serial)s is registered as failed; its readings are not accepted.")
@@ -217,6 +224,16 @@ class DigitsOutOfRange(DomainError):
 class VerificationBeforeInstallation(DomainError):
     code = "verification_before_installation"
     default_message = _("The next verification date is before the installation date.")
+
+
+class RemovalDateOnActiveMeter(DomainError):
+    code = "removal_date_on_active_meter"
+    default_message = _("A removal date is given but the status says the meter is in service.")
+
+
+class RemovedBeforeInstallation(DomainError):
+    code = "removed_before_installation"
+    default_message = _("The removal date is before the installation date.")
 
 
 class MeterOnAnotherAccount(DomainError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -42,6 +43,12 @@ class Meter(models.Model):
     installed_on = models.DateField(_("installed on"))
     next_verification_on = models.DateField(_("next verification due"))
     status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.ACTIVE)
+    removed_on = models.DateField(
+        _("removed on"),
+        null=True,
+        blank=True,
+        help_text=_("The day the meter was taken out of service; readings taken after it are refused."),
+    )
     location = models.CharField(_("location"), max_length=200, blank=True)
 
     class Meta:
@@ -50,6 +57,15 @@ class Meter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["resource", "serial_number"], name="meter_serial_unique"),
             models.CheckConstraint(condition=models.Q(zones__gte=1, zones__lte=3), name="meter_zones_1_3"),
+            # Only a decommissioned meter has a removal date, and never one before its installation.
+            models.CheckConstraint(
+                condition=Q(removed_on__isnull=True)
+                | Q(status="decommissioned", removed_on__gte=models.F("installed_on")),
+                name="meter_removed_when_decommissioned",
+                violation_error_message=_(
+                    "Only a decommissioned meter has a removal date, and it is not before the installation."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -58,6 +74,10 @@ class Meter(models.Model):
     @property
     def zone_codes(self) -> list[str]:
         return [f"T{n}" for n in range(1, self.zones + 1)]
+
+    def is_removed_by(self, day: date) -> bool:
+        """Tell whether the meter had been taken out of service before the day began."""
+        return self.removed_on is not None and self.removed_on < day
 
 
 class Channel(models.TextChoices):

@@ -20,6 +20,7 @@ from abonent.metering.errors import (
     LowerThanPrevious,
     MeterDecommissioned,
     MeterFailed,
+    MeterRemoved,
     MissingZone,
     NegativeReading,
     NoReadings,
@@ -56,6 +57,7 @@ class MeterFacts:
     status: str
     installed_on: date
     next_verification_on: date
+    removed_on: date | None = None
 
     @classmethod
     def of(cls, meter: Meter) -> MeterFacts:
@@ -66,6 +68,7 @@ class MeterFacts:
             status=meter.status,
             installed_on=meter.installed_on,
             next_verification_on=meter.next_verification_on,
+            removed_on=meter.removed_on,
         )
 
 
@@ -161,8 +164,14 @@ def check_values(
 
 
 def check_meter(*, meter: MeterFacts, day: date) -> list[ReadingError]:
-    """Return why the meter takes no readings on the day: decommissioned, failed, unverified, absent."""
-    if meter.status == Meter.Status.DECOMMISSIONED:
+    """Return why the meter takes no readings on the day: removed, failed, unverified, absent.
+
+    A meter removed on a known day still takes readings dated up to that day (the final reading taken
+    at the removal); one decommissioned without a date takes none.
+    """
+    if meter.removed_on is not None and day > meter.removed_on:
+        return [MeterRemoved(serial=meter.serial, removed_on=meter.removed_on)]
+    if meter.status == Meter.Status.DECOMMISSIONED and meter.removed_on is None:
         return [MeterDecommissioned(serial=meter.serial)]
     if meter.status == Meter.Status.FAILED:
         return [MeterFailed(serial=meter.serial)]

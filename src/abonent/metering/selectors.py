@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from itertools import pairwise
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +45,9 @@ _ZONE_NAMES: dict[int, dict[str, Promise]] = {
     3: {"T1": _("Peak (T1)"), "T2": _("Night (T2)"), "T3": _("Semi-peak (T3)")},
 }
 VERIFICATION_WARNING_DAYS = 60
+# A removed meter stays on the readings form, marked "removed on …", for about three billing periods:
+# long enough for the customer to see why it asks for no readings, short enough not to clutter.
+REMOVED_SHOWN_DAYS = 92
 # The order meters appear in on the readings form: as on a typical bill.
 RESOURCE_ORDER: list[str] = [
     Resource.ELECTRICITY,
@@ -118,6 +121,7 @@ class MeterCard:
     current_on: date | None
     blocked: list[ReadingError] = field(default_factory=list)
     verification_due_soon: bool = False
+    removed_on: date | None = None  # the removal day, once it has passed (the form shows it instead)
 
     @property
     def accepts_readings(self) -> bool:
@@ -134,12 +138,13 @@ class MeterCard:
 
 
 def meter_cards(*, account: Account, window: WindowStatus) -> list[MeterCard]:
-    """Return the account's meters in service with their previous and current readings, in two queries."""
+    """Return the account's meters in service or lately removed, with their last readings, in two queries."""
     period = window.period.start
     counting = Reading.objects.filter(meter=OuterRef("pk"), superseded_at__isnull=True)
+    recently_removed = Q(removed_on__gte=window.today - timedelta(days=REMOVED_SHOWN_DAYS))
     meters = list(
         Meter.objects.filter(account=account)
-        .exclude(status=Meter.Status.DECOMMISSIONED)
+        .filter(~Q(status=Meter.Status.DECOMMISSIONED) | recently_removed)
         .annotate(
             previous_id=Subquery(counting.filter(period__lt=period).order_by("-period").values("pk")[:1]),
             current_id=Subquery(counting.filter(period=period).values("pk")[:1]),
@@ -165,6 +170,7 @@ def _card(meter: Meter, readings: dict[int, Reading], today: date, tz: tzinfo) -
         current_on=local_day(current.submitted_at, tz) if current else None,
         blocked=check_meter(meter=MeterFacts.of(meter), day=today),
         verification_due_soon=meter.next_verification_on <= today + timedelta(days=VERIFICATION_WARNING_DAYS),
+        removed_on=meter.removed_on if meter.is_removed_by(today) else None,
     )
 
 

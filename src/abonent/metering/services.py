@@ -33,6 +33,8 @@ from abonent.metering.errors import (
     MeterOnAnotherAccount,
     PinLocked,
     ReadingsRejected,
+    RemovalDateOnActiveMeter,
+    RemovedBeforeInstallation,
     ReviewNotPending,
     VerificationBeforeInstallation,
     WrongPin,
@@ -164,6 +166,7 @@ def _lock(meter_id: int) -> _Subject:
         status=row.status,
         installed_on=row.installed_on,
         next_verification_on=row.next_verification_on,
+        removed_on=row.removed_on,
     )
     return _Subject(
         facts=facts, tz=_zone(row.time_zone), window_end_day=row.window_end_day, customer_id=row.customer_id
@@ -366,6 +369,7 @@ class MeterDetails:
     status: str = Meter.Status.ACTIVE
     model_name: str = ""
     location: str = ""
+    removed_on: date | None = None  # only with status "decommissioned"
 
 
 def meter_detail_problems(details: MeterDetails) -> list[DomainError]:
@@ -377,6 +381,10 @@ def meter_detail_problems(details: MeterDetails) -> list[DomainError]:
         problems.append(DigitsOutOfRange())
     if details.next_verification_on < details.installed_on:
         problems.append(VerificationBeforeInstallation())
+    if details.removed_on is not None and details.status != Meter.Status.DECOMMISSIONED:
+        problems.append(RemovalDateOnActiveMeter())
+    if details.removed_on is not None and details.removed_on < details.installed_on:
+        problems.append(RemovedBeforeInstallation())
     return problems
 
 
@@ -387,11 +395,11 @@ def save_meter(
 
     Returns the meter and "created", "updated" or "unchanged". A meter is known by its resource and
     serial number; one registered on another account is refused (moving it is a person's decision).
-    Removal is a status: the meter's readings and history stay.
+    Removal is a status with a date: the meter's readings and history stay, and a meter back in
+    service loses its removal date.
     """
     if problems := meter_detail_problems(details):
         raise problems[0]
-    wanted = asdict(details)
     with transaction.atomic():
         meter = (
             Meter.objects.select_for_update()
@@ -400,6 +408,7 @@ def save_meter(
         )
         if meter is not None and meter.account_id != account.pk:
             raise MeterOnAnotherAccount()
+        wanted = {**asdict(details), "removed_on": _removal_day(meter, details)}
         if meter is None:
             meter, outcome, changes = Meter.objects.create(account=account, **wanted), "created", {}
         else:
@@ -416,3 +425,21 @@ def save_meter(
         record_audit_event(actor=changed_by, action=action, target=meter, reason=reason, changes=changes)
         touch_customers([account.customer_id])
     return meter, outcome
+
+
+def _removal_day(meter: Meter | None, details: MeterDetails) -> date | None:
+    """Return the removal date the meter gets: the given one, the one known, or today for a new removal.
+
+    A registry that says "removed" without a date is still believed, and the day it said so is the
+    latest the meter can have left service; a meter already out of service (or first seen so) without
+    a date keeps none, since any date would be invented.
+    """
+    if details.status != Meter.Status.DECOMMISSIONED:
+        return None
+    if details.removed_on is not None:
+        return details.removed_on
+    if meter is None:
+        return None
+    if meter.status == Meter.Status.DECOMMISSIONED:
+        return meter.removed_on
+    return max(timezone.localdate(), details.installed_on)

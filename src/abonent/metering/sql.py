@@ -36,6 +36,7 @@ class MeterRow:
     status: str
     installed_on: date
     next_verification_on: date
+    removed_on: date | None
     time_zone: str
     window_end_day: int
     customer_id: int
@@ -63,7 +64,7 @@ def lock_meter(meter_id: int) -> MeterRow | None:
     lock = " FOR UPDATE OF m" if connection.features.has_select_for_update_of else ""
     sql = (
         "SELECT m.serial_number, m.zones, m.digits, m.status, m.installed_on, m.next_verification_on,"  # noqa: S608
-        " b.time_zone, o.readings_window_end_day, a.customer_id"
+        " m.removed_on, b.time_zone, o.readings_window_end_day, a.customer_id"
         f" FROM {_table(Meter)} m JOIN {_table(Account)} a ON a.id = m.account_id"
         f" JOIN {_table(Branch)} b ON b.id = a.branch_id"
         f" JOIN {_table(Organisation)} o ON o.id = b.organisation_id"
@@ -74,7 +75,18 @@ def lock_meter(meter_id: int) -> MeterRow | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    serial, zones, digits, status, installed_on, verification_due, time_zone, end_day, customer_id = row
+    (
+        serial,
+        zones,
+        digits,
+        status,
+        installed_on,
+        verification_due,
+        removed_on,
+        time_zone,
+        end_day,
+        customer_id,
+    ) = row
     return MeterRow(
         serial,
         zones,
@@ -82,6 +94,7 @@ def lock_meter(meter_id: int) -> MeterRow | None:
         status,
         _date(installed_on),
         _date(verification_due),
+        _date(removed_on) if removed_on is not None else None,
         time_zone,
         end_day,
         customer_id,

@@ -2,9 +2,8 @@
 
 Billing is the register's master: a row creates the meter on the account or brings the registered one
 to the row (metering's `save_meter`, which keeps the invariants and writes the audit). A removed meter
-keeps its status "decommissioned" with its readings: nothing is ever deleted. Initial readings of a
-new meter go through metering's own submission rules (channel "bulk file"). The removal date has no
-field on the meter, so it is kept in the audit event of the change.
+keeps its status "decommissioned", its removal date and its readings: nothing is ever deleted. Initial
+readings of a new meter go through metering's own submission rules (channel "bulk file").
 """
 
 from __future__ import annotations
@@ -91,7 +90,6 @@ STATUS_NAMES: dict[str, str] = inverted(
 class MeterRow(Parsed):
     account: Account
     details: MeterDetails
-    removed_on: date | None
     initial_on: date
     initial: dict[str, Decimal]
 
@@ -121,8 +119,6 @@ class MeterApplier(UpsertApplier[MeterRow]):
         installed_on = date.fromisoformat(values["installed_on"])
         if installed_on > self.today:
             reasons.append("installed_in_future")
-        if removed_on is not None and removed_on < installed_on:
-            reasons.append("removed_before_installation")
         details = MeterDetails(
             resource=resource or "",
             serial_number=values["meter"],
@@ -133,6 +129,7 @@ class MeterApplier(UpsertApplier[MeterRow]):
             status=status,
             model_name=values["model_name"][:100] or (existing.model_name if existing else ""),
             location=values["location"][:200] or (existing.location if existing else ""),
+            removed_on=removed_on,
         )
         reasons += [problem.code for problem in meter_detail_problems(details)]
         if reasons or account is None:
@@ -142,12 +139,10 @@ class MeterApplier(UpsertApplier[MeterRow]):
         }
         initial_on = date.fromisoformat(values["initial_on"]) if values["initial_on"] else installed_on
         digest = stable_hash("\x1f".join(values[n] for n in self.names))
-        return MeterRow(digest, account, details, removed_on, initial_on, initial)
+        return MeterRow(digest, account, details, initial_on, initial)
 
     def upsert(self, parsed: MeterRow, target_id: int | None) -> tuple[str, int | None]:
         reason = f"meter register import from {self.source_code}"
-        if parsed.removed_on is not None:
-            reason += f"; removed on {parsed.removed_on.isoformat()}"
         meter, outcome = save_meter(account=parsed.account, details=parsed.details, reason=reason)
         if outcome == "created" and parsed.initial and meter.status == Meter.Status.ACTIVE:
             _record_initial(meter, parsed)
@@ -157,15 +152,14 @@ class MeterApplier(UpsertApplier[MeterRow]):
 def _status(values: dict[str, str], reasons: list[str]) -> tuple[str, date | None]:
     """Return the meter status the row means and its removal date; a removal date means "removed"."""
     removed_on = date.fromisoformat(values["removed_on"]) if values["removed_on"] else None
+    implied = Meter.Status.DECOMMISSIONED if removed_on else Meter.Status.ACTIVE
     named = spoken(values["status"])
     if not named:
-        return (Meter.Status.DECOMMISSIONED if removed_on else Meter.Status.ACTIVE), removed_on
+        return implied, removed_on
     status = STATUS_NAMES.get(named)
     if status is None:
         reasons.append("unknown_meter_status")
-        return Meter.Status.ACTIVE, removed_on
-    if removed_on is not None and status != Meter.Status.DECOMMISSIONED:
-        reasons.append("removal_date_on_active_meter")
+        return implied, removed_on  # the row is refused; the date is not also blamed on the status
     return status, removed_on
 
 
