@@ -46,7 +46,12 @@ from abonent.integration.cleaning import (
 )
 from abonent.integration.errors import RowNotQuarantined, RunNotResumable, UnsupportedKind
 from abonent.integration.fields import KIND_KEYS, FileKind, fields_for, known_column_names
-from abonent.integration.initial_load import claim_initial_load, defer_indexes, rebuild_indexes
+from abonent.integration.initial_load import (
+    analyze_loaded_tables,
+    claim_initial_load,
+    defer_indexes,
+    rebuild_indexes,
+)
 from abonent.integration.models import ImportChunk, ImportProfile, ImportRun, QuarantinedRow
 from abonent.integration.reading import ROW_INDEX, Table, read_file
 
@@ -353,6 +358,8 @@ def _finish(run: ImportRun, applier: Any) -> ImportRun:
     share = run.quarantined / run.total_rows if run.total_rows else 0.0
     status = ImportRun.Status.SUSPICIOUS if share > SUSPICIOUS_SHARE else ImportRun.Status.FINISHED
     rebuild_indexes(run)
+    if run.initial_load:
+        analyze_loaded_tables()
     if run.initial_load and hasattr(applier, "finish_initial_load"):
         with transaction.atomic():  # repeated whole by a run resumed after a crash here: pairs are unique
             applier.finish_initial_load()
