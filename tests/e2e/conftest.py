@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make between
 # browser steps are still plain synchronous code, so Django's async-safety guard is lifted here only.
@@ -31,16 +32,26 @@ DESKTOP = {"width": 1280, "height": 900}
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
+    """Start chromium once per session; Django's connections are handed over on the way in and out.
+
+    Playwright's sync API keeps its event loop running in this thread (suspended in a greenlet), so
+    from its start asgiref sees an async thread and Django hands out a second set of connections (kept
+    in a context variable instead of the thread-local). The first set would stay open on the test
+    database unseen, and SQLite refuses what needs the only connection (`PRAGMA journal_mode`, which
+    the demo's bulk load sets) with "database is locked". So each set is closed before the switch.
+    """
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(
             "Debian chromium is not installed: run `make test` (it installs it) or apt-get install chromium"
         )
+    connections.close_all()  # the thread-local set, used by the tests before the browser
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+        connections.close_all()  # the set made while the loop ran, before the thread-local one is back
 
 
 @pytest.fixture(params=[PHONE, DESKTOP], ids=["phone", "desktop"])
