@@ -50,6 +50,7 @@ def bench_readings(database_url: str | None = None) -> dict[str, dict[str, objec
     url = database_url or os.environ.get("BENCH_READINGS_DATABASE_URL") or demo_database()
     accounts = int(os.environ.get("BENCH_ACCOUNTS", "1000000"))
     engine = "postgres" if url.startswith("postgres") else "sqlite"
+    _manage(url, "migrate", "--verbosity", "0")  # a demo built before the latest migrations
     plan = json.loads(_django("prepare", url))
     service = _service_rate(url, SERVICE_PROCESSES[engine])
     print(
