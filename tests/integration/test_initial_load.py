@@ -113,3 +113,21 @@ def test_a_failed_first_load_builds_its_indexes_again(export, accounts_profile, 
     run = ImportRun.objects.get()
     assert run.status == ImportRun.Status.FAILED and run.cursor == 2
     assert run.deferred_indexes == [] and index_names() == before
+
+
+def test_a_second_first_load_under_way_goes_the_usual_way(export, accounts_profile, imported):
+    other = ImportRun.objects.create(
+        profile=accounts_profile,
+        kind=accounts_profile.kind,
+        channel=ImportRun.Channel.COMMAND,
+        file_path=str(export),
+        file_name="other.csv",
+        initial_load=True,
+        status=ImportRun.Status.RUNNING,
+    )
+    before = index_names()
+
+    run, during = _watching_indexes(imported, accounts_profile, export)
+
+    assert other.pk != run.pk and not run.initial_load
+    assert during == [before] * 5

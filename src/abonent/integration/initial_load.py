@@ -11,8 +11,9 @@ them, so a run resumed after a crash, a failed run and a finished one all build 
 else is needed to recover. A foreign key added back checks every row in one pass.
 
 The mode is asked for explicitly (`start_import(initial_load=True)`, `run_import --initial-load`) and
-taken only while the customers and accounts tables are empty: on a live database other users' queries
-need the indexes, so there the request is ignored and the run goes the usual way.
+taken only while the customers and accounts tables are empty and no other first load is under way: on
+a live database other users' queries need the indexes, and the skipped look-ups assume that this run
+is the only writer of customers; elsewhere the request is ignored and the run goes the usual way.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ def claim_initial_load(run: ImportRun) -> bool:
     it found the target tables empty when it first started (recorded, so a resumed run keeps its mode)."""
     if not run.initial_load or run.deferred_indexes or run.cursor:
         return run.initial_load
-    if Customer.objects.exists() or Account.objects.exists():
-        logger.info("import run %s: tables not empty, initial-load mode not taken", run.pk)
+    # Each run is marked running before it claims, so of two starting together at least one sees the other.
+    loading = ImportRun.objects.filter(initial_load=True, status=ImportRun.Status.RUNNING).exclude(pk=run.pk)
+    if Customer.objects.exists() or Account.objects.exists() or loading.exists():
+        logger.info("import run %s: tables not empty or being loaded, initial-load mode not taken", run.pk)
         ImportRun.objects.filter(pk=run.pk).update(initial_load=False)
         run.initial_load = False
     return run.initial_load
