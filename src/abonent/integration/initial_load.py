@@ -99,7 +99,8 @@ def analyze_loaded_tables() -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("PRAGMA analysis_limit = 1000")  # sampled, as core.bulk.analyze_database does
-        for model in (*_READ, SourceRecord):
+        tables: list[type[models.Model]] = [*_READ, SourceRecord]
+        for model in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
