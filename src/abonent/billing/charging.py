@@ -14,7 +14,10 @@ Per service supplied on the account in the period:
   average monthly consumption over the last readings (up to 6 months, at least 3) for at most 3
   periods in a row (2 for businesses), counted from its last reading — Decree 354 p. 59;
 - after that, or without enough history, or for an unmetered service, by the regional norm
-  (per resident, per m² or per account), prorated when the service was supplied part of the month.
+  (per resident, per m² or per account), prorated when the service was supplied part of the month;
+- a meter removed in the period (`MeterFacts.removed_on`) is billed by its readings up to the
+  removal, and the days after it by the replacement meter (its first reading less its installation
+  reading) or, without one, like a failed meter: its average, then the norm (`removal.py`).
 
 Benefits (percent or fixed sum) become lines of their own and ledger credits.
 """
@@ -48,6 +51,13 @@ class Basis:
     NORM = "norm"
 
 
+class Part:
+    """Which side of a meter's removal a line of a split service bills."""
+
+    UNTIL_REMOVAL = "until_removal"
+    AFTER_REMOVAL = "after_removal"
+
+
 _WEAKNESS = {Basis.METER: 0, Basis.AVERAGE: 1, Basis.NORM: 2}
 # The tariff zones of a meter by its number of zones (asked for every reading of every meter).
 _TARIFF_ZONES: dict[int, tuple[str, ...]] = {1: (Zone.SINGLE,), 2: ("T1", "T2"), 3: ("T1", "T2", "T3")}
@@ -61,11 +71,27 @@ class FallbackRules:
     average_months_min: int = 3
     average_periods_household: int = 3
     average_periods_business: int = 2
+    # A meter removed without a replacement counts as failed: the days after its removal, and the
+    # periods after, are billed by its average (then the norm). Off: by the norm at once.
+    removal_counts_as_failure: bool = True
 
     def average_periods(self, category: str) -> int:
         if category == CustomerCategory.BUSINESS:
             return self.average_periods_business
         return self.average_periods_household
+
+    def removals_from(self, period: BillingPeriod) -> date:
+        """Return the earliest removal day that still matters to the period's charge.
+
+        A meter removed earlier has outlived every average period, so the period is billed as if it
+        had never been there (the charge run reads removed meters from this day only).
+        """
+        return _removals_from(period, max(self.average_periods_household, self.average_periods_business))
+
+
+@lru_cache(maxsize=64)
+def _removals_from(period: BillingPeriod, periods: int) -> date:
+    return period.shift(-periods).start
 
 
 # --- facts -------------------------------------------------------------------------------------------
@@ -84,6 +110,10 @@ class MeterFacts:
     installed_on: date
     next_verification_on: date
     readings: Mapping[date, Mapping[str, Decimal]]
+    removed_on: date | None = None
+    # The values of the meter's first reading (its installation reading, even when a later reading of
+    # that period superseded it); read only for meters that may replace a removed one.
+    initial: Mapping[str, Decimal] | None = None
 
     @property
     def tariff_zones(self) -> tuple[str, ...]:
@@ -190,6 +220,10 @@ class Line:
     block: tuple[str, str | None] | None = None
     recalculated: Decimal = ZERO
     benefits: Decimal = ZERO
+    # A service split by a meter's removal: which side of it the line bills, over how many days.
+    part: str = ""  # "", Part.UNTIL_REMOVAL or Part.AFTER_REMOVAL
+    removed_on: date | None = None
+    days: int | None = None
 
     @property
     def total(self) -> Decimal:
@@ -334,7 +368,7 @@ class AccountCharge:
 
 
 def _line_json(line: Line) -> dict[str, object]:
-    return {
+    found: dict[str, object] = {
         "service": line.service_id,
         "zone": line.zone,
         "basis": line.basis,
@@ -345,6 +379,11 @@ def _line_json(line: Line) -> dict[str, object]:
         "recalculated": str(line.recalculated),
         "benefits": str(line.benefits),
     }
+    if line.part:  # only split lines carry these: the usual bill's JSON stays as short as it was
+        found["part"] = line.part
+        found["removed_on"] = line.removed_on.isoformat() if line.removed_on else None
+        found["days"] = line.days
+    return found
 
 
 def _meter_json(service_id: int, volume: MeterVolume, prices: Mapping[str, Decimal]) -> dict[str, object]:
@@ -391,12 +430,25 @@ def charge_account(
 ) -> AccountCharge:
     """Return the account's charge for the period: lines, meter volumes, recalculations and benefits."""
     result = AccountCharge(account_id=account.id, period=period)
+    removals = removals_of(account=account, period=period, rules=rules)
     for supply in sorted(account.supplies, key=lambda s: s.service_id):
         days = supply_days(account=account, supply=supply, period=period)
         if days == 0 or supply.service_id in result.supply_days:
             continue
         result.supply_days[supply.service_id] = days
-        _charge_service(result, account, services[supply.service_id], days, period, book, rules)
+        service = services[supply.service_id]
+        if removals and _removal().charge_with_removal(
+            result=result,
+            account=account,
+            service=service,
+            supplied=supply_range(account=account, supply=supply, period=period),
+            removed=[m for m in removals if m.resource == service.resource],
+            period=period,
+            book=book,
+            rules=rules,
+        ):
+            continue
+        _charge_service(result, account, service, days, period, book, rules)
     _attach_recalculations(result)
     _apply_benefits(result, account.benefits)
     return result
@@ -415,6 +467,32 @@ def supply_days(*, account: AccountFacts, supply: SupplyFacts, period: BillingPe
     first = max(start, supply.started_on, account.opened_on)
     ends = [end, *(day for day in (supply.ended_on, account.closed_on) if day is not None)]
     return max(0, (min(ends) - first).days + 1)
+
+
+def _removal():  # type: ignore[no-untyped-def]  # the module, imported late: it builds on this one
+    from abonent.billing import removal
+
+    return removal
+
+
+def supply_range(*, account: AccountFacts, supply: SupplyFacts, period: BillingPeriod) -> tuple[date, date]:
+    """Return the first and last day of the period the service was supplied on the open account."""
+    start, end, _days = _period_facts(period)
+    first = max(start, supply.started_on, account.opened_on)
+    last = min([end, *(day for day in (supply.ended_on, account.closed_on) if day is not None)])
+    return first, last
+
+
+def removals_of(*, account: AccountFacts, period: BillingPeriod, rules: FallbackRules) -> list[MeterFacts]:
+    """Return the account's meters removed recently enough to matter to the period (usually none)."""
+    if all(m.removed_on is None for m in account.meters):
+        return []
+    since, end = rules.removals_from(period), _period_facts(period)[1]
+    return [
+        m
+        for m in account.meters
+        if m.removed_on is not None and since <= m.removed_on and m.installed_on <= end
+    ]
 
 
 @lru_cache(maxsize=256)
@@ -690,7 +768,8 @@ def usable_readings(*, meter: MeterFacts, period: BillingPeriod) -> dict[date, d
     usable: dict[date, dict[str, Decimal]] = {}
     broken_now = meter.status in {"failed", "verification_expired"}
     this = _period_facts(period)[0]
-    for start, values in meter.readings.items():
+    readings = meter.readings if meter.removed_on is None else _until_removal(meter)
+    for start, values in readings.items():
         if start > this or (broken_now and start == this):
             continue
         if meter.next_verification_on < _period_end(start):
@@ -699,6 +778,21 @@ def usable_readings(*, meter: MeterFacts, period: BillingPeriod) -> dict[date, d
         if keyed is not None:
             usable[start] = keyed
     return usable
+
+
+def _until_removal(meter: MeterFacts) -> dict[date, Mapping[str, Decimal]]:
+    """Return a removed meter's readings with the final one counted for the removal's period.
+
+    A final reading taken after the readings window closed, still on or before the removal day, is
+    filed under the next period; it is the last word on the period the meter was removed in.
+    """
+    assert meter.removed_on is not None  # noqa: S101 - called for removed meters only
+    removal = BillingPeriod.from_date(meter.removed_on)
+    after = removal.next().start
+    found = {start: values for start, values in meter.readings.items() if start <= removal.start}
+    if after in meter.readings:
+        found[removal.start] = meter.readings[after]
+    return found
 
 
 @lru_cache(maxsize=512)

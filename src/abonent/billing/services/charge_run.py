@@ -40,6 +40,7 @@ from abonent.billing.charging import (
     AccountCharge,
     AccountFacts,
     BenefitFacts,
+    FallbackRules,
     MeterFacts,
     NormTerms,
     PriceBook,
@@ -478,10 +479,17 @@ def _supplies(first: int, last: int, period: BillingPeriod, wanted: set[int]) ->
 
 
 def _meters(first: int, last: int, period: BillingPeriod, wanted: set[int]) -> dict[int, list[MeterFacts]]:
-    """Read the meters with this and the previous period's readings; deeper history only where missing."""
+    """Read the meters with this and the previous period's readings; deeper history only where missing.
+
+    Meters removed lately enough to matter to the period come too (`FallbackRules.removals_from`),
+    with their final reading if it was filed under the next period, and so does the first reading of
+    each meter that may have replaced one (`MeterFacts.initial`): a few rows a chunk.
+    """
+    in_service = ~Q(status=Meter.Status.DECOMMISSIONED)
+    removed_lately = Q(removed_on__gte=FallbackRules().removals_from(period))
     meters = fetch(
         Meter.objects.filter(account_id__gte=first, account_id__lte=last, installed_on__lte=period.end)
-        .exclude(status=Meter.Status.DECOMMISSIONED)
+        .filter(in_service | removed_lately)
         .values_list(
             "pk",
             "account_id",
@@ -492,8 +500,9 @@ def _meters(first: int, last: int, period: BillingPeriod, wanted: set[int]) -> d
             "status",
             day("installed_on"),
             day("next_verification_on"),
+            day("removed_on"),
         ),
-        (None, None, None, None, None, None, None, DATE, DATE),
+        (None, None, None, None, None, None, None, DATE, DATE, DATE),
     )
     readings: dict[int, dict[date, dict[str, Decimal]]] = defaultdict(dict)
     recent = Reading.objects.filter(
@@ -519,8 +528,20 @@ def _meters(first: int, last: int, period: BillingPeriod, wanted: set[int]) -> d
             period__lt=period.previous().start,
         )
         _collect(readings, history)
+    initial = _removals_readings(meters, readings, period)
     found: dict[int, list[MeterFacts]] = defaultdict(list)
-    for pk, account_id, serial, resource, zones, digits, status, installed_on, verify_on in meters:
+    for (
+        pk,
+        account_id,
+        serial,
+        resource,
+        zones,
+        digits,
+        status,
+        installed_on,
+        verify_on,
+        removed_on,
+    ) in meters:
         if account_id in wanted:
             found[account_id].append(
                 MeterFacts(
@@ -533,20 +554,57 @@ def _meters(first: int, last: int, period: BillingPeriod, wanted: set[int]) -> d
                     installed_on=installed_on,
                     next_verification_on=verify_on,
                     readings=readings.get(pk, {}),
+                    removed_on=removed_on,
+                    initial=initial.get(pk),
                 )
             )
     return found
 
 
+def _removals_readings(
+    meters: list[tuple], readings: dict[int, dict[date, dict[str, Decimal]]], period: BillingPeriod
+) -> dict[int, dict[str, Decimal]]:
+    """Add removed meters' final readings filed under the next period; return possible replacements' first.
+
+    A possible replacement is a meter in service installed on or after a removal on the same account.
+    """
+    removed = [(m[0], m[1], m[9]) for m in meters if m[9] is not None]
+    if not removed:
+        return {}
+    later = Reading.objects.filter(superseded_at__isnull=True, period=period.next().start)
+    for batch in _batches([pk for pk, _account, removed_on in removed if removed_on >= period.start]):
+        _collect(readings, later.filter(meter_id__in=batch))
+    earliest: dict[int, date] = {}
+    for _pk, account_id, removed_on in removed:
+        earliest[account_id] = min(removed_on, earliest.get(account_id, removed_on))
+    candidates = [m[0] for m in meters if m[9] is None and m[1] in earliest and m[7] >= earliest[m[1]]]
+    initial: dict[int, dict[str, Decimal]] = {}
+    for batch in _batches(candidates):
+        rows = fetch(
+            Reading.objects.filter(meter_id__in=batch)
+            .order_by("meter_id", "submitted_at", "pk")
+            .values_list("meter_id", day("period"), "t1", "t2", "t3"),
+            _READING_COLUMNS,
+        )
+        for meter_id, _start, t1, t2, t3 in rows:
+            if meter_id not in initial:
+                initial[meter_id] = _values(t1, t2, t3)
+    return initial
+
+
 def _collect(readings: dict[int, dict[date, dict[str, Decimal]]], queryset) -> None:
     rows = fetch(queryset.values_list("meter_id", day("period"), "t1", "t2", "t3"), _READING_COLUMNS)
     for meter_id, start, t1, t2, t3 in rows:
-        values = {"T1": t1}
-        if t2 is not None:
-            values["T2"] = t2
-        if t3 is not None:
-            values["T3"] = t3
-        readings[meter_id][start] = values
+        readings[meter_id][start] = _values(t1, t2, t3)
+
+
+def _values(t1: Decimal, t2: Decimal | None, t3: Decimal | None) -> dict[str, Decimal]:
+    values = {"T1": t1}
+    if t2 is not None:
+        values["T2"] = t2
+    if t3 is not None:
+        values["T3"] = t3
+    return values
 
 
 def _batches(ids: Sequence[int], size: int = _IN_BATCH) -> Iterator[Sequence[int]]:
@@ -577,7 +635,7 @@ def _earlier_entries(
             q
             for meter in account_meters
             # The usual meter has both readings and so no gap: skip the closer look.
-            if period.start in meter.readings and previous not in meter.readings
+            if (period.start in meter.readings and previous not in meter.readings) or meter.removed_on
             for q in gap_periods(meter=meter, period=period)
         }
         for account_id, account_meters in meters.items()
