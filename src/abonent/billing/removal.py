@@ -41,6 +41,7 @@ from abonent.billing.charging import (
     Part,
     PriceBook,
     ServiceFacts,
+    _by_tariff_zone,
     _charge_lines,
     _compute,
     _meters_of,
@@ -165,12 +166,9 @@ def _first_period_volume(meter: MeterFacts, period: BillingPeriod) -> MeterVolum
     None when it has no reading this period or no installation reading to count from.
     """
     current = usable_readings(meter=meter, period=period).get(period.start)
-    if current is None or meter.initial is None:
+    start = _by_tariff_zone(meter, meter.initial) if meter.initial is not None else None
+    if current is None or start is None:
         return None
-    initial = {zone: meter.initial.get(zone) for zone in current}
-    if any(value is None for value in initial.values()):
-        return None
-    start = {zone: Decimal(value) for zone, value in initial.items() if value is not None}
     by_zone = {zone: _used(meter, start[zone], current[zone]) for zone in meter.tariff_zones}
     return MeterVolume(meter=meter, basis=Basis.METER, by_zone=by_zone, previous=start, current=dict(current))
 
