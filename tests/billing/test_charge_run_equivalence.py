@@ -1,11 +1,11 @@
 """The bulk charge run posts exactly what the per-account logic computes, entry by entry, on a varied demo.
-
-The demo brings single, zoned (T1–T3) and block tariffs, meters without readings (billed by the
-average, then by the norm), unmetered services, benefits and debtors with penalties. Before the run,
-each account's charge is worked out the slow way — its facts read through the ORM one account at a
-time, tariffs and norms found by the selectors, `charge_account`, and the penalty statement — and
-after the run every ledger entry and bill the bulk path wrote is compared with it; so is the bills'
-document data built in bulk with each bill's own.
+The demo brings single, zoned (T1–T3) and block tariffs, meters without readings (billed by the average,
+then by the norm), unmetered services, benefits and debtors with penalties; two meters are removed mid-
+period, one replaced the same day and one not (its days after the removal by its average). Before the
+run, each account's charge is worked out the slow way — its facts read through the ORM one account at a
+time, tariffs and norms found by the selectors, `charge_account`, and the penalty statement — and after
+the run every ledger entry and bill the bulk path wrote is compared with it; so is the bills' document
+data built in bulk with each bill's own.
 """
 
 from __future__ import annotations
@@ -93,15 +93,15 @@ def _reference_facts(account: Account, period: BillingPeriod) -> AccountFacts:
         )
     ]
     meters = []
-    for meter in Meter.objects.filter(account=account, installed_on__lte=period.end).exclude(
-        status=Meter.Status.DECOMMISSIONED
+    for meter in Meter.objects.filter(account=account, installed_on__lte=period.end).filter(
+        ~Q(status=Meter.Status.DECOMMISSIONED) | Q(removed_on__isnull=False)
     ):
         readings: dict = {}
         for reading in Reading.objects.filter(
             meter=meter,
             superseded_at__isnull=True,
             period__gte=period.shift(-13).start,
-            period__lte=period.start,
+            period__lte=period.next().start,
         ):
             values = {"T1": reading.t1}
             values.update({zone: v for zone, v in (("T2", reading.t2), ("T3", reading.t3)) if v is not None})
@@ -117,6 +117,8 @@ def _reference_facts(account: Account, period: BillingPeriod) -> AccountFacts:
                 installed_on=meter.installed_on,
                 next_verification_on=meter.next_verification_on,
                 readings=readings,
+                removed_on=meter.removed_on,
+                initial=_first_values(meter),
             )
         )
     benefits = [
@@ -141,6 +143,50 @@ def _reference_facts(account: Account, period: BillingPeriod) -> AccountFacts:
         benefits=benefits,
         earlier_meter_entries=earlier,
     )
+
+
+def _first_values(meter: Meter) -> dict | None:
+    first = Reading.objects.filter(meter=meter).order_by("submitted_at", "pk").first()
+    return first.values if first is not None else None
+
+
+def _remove_meters(period: BillingPeriod) -> None:
+    """Remove two single-rate meters mid-period: one replaced the same day (installed at 0), one not."""
+    billed = Bill.objects.filter(period=period.start).values("account_id")
+    candidates = [
+        meter
+        for meter in Meter.objects.filter(status=Meter.Status.ACTIVE, zones=1, installed_on__lt=period.start)
+        .exclude(account_id__in=billed)
+        .order_by("-pk")
+        if {period.start, period.previous().start}
+        <= set(meter.readings.filter(superseded_at__isnull=True).values_list("period", flat=True))
+    ][:2]
+    assert len(candidates) == 2, "two meters with this and last period's readings"
+    for meter, day in zip(candidates, (10, 12), strict=True):
+        # Nothing taken after the removal day counts: the next period's reading goes.
+        meter.readings.filter(period__gt=period.start).delete()
+        meter.status, meter.removed_on = Meter.Status.DECOMMISSIONED, period.day(day)
+        meter.save(update_fields=["status", "removed_on"])
+    replaced = candidates[0]
+    new = Meter.objects.create(
+        account_id=replaced.account_id,
+        resource=replaced.resource,
+        serial_number=f"R-{replaced.serial_number}",
+        zones=1,
+        digits=replaced.digits,
+        installed_on=replaced.removed_on,
+        next_verification_on=period.start.replace(year=period.year + 6),
+    )
+    moment = timezone.make_aware(datetime.datetime.combine(period.day(10), datetime.time(12)))
+    for value, at, superseded in (("0", moment, moment), ("5.5", moment + datetime.timedelta(days=14), None)):
+        Reading.objects.create(
+            meter=new,
+            period=period.start,
+            t1=Decimal(value),
+            submitted_at=at,
+            superseded_at=superseded,
+            channel="staff_phone",
+        )
 
 
 def _expected_penalties(account: Account, period: BillingPeriod) -> dict[str, Decimal]:
@@ -220,6 +266,7 @@ def test_bulk_run_posts_what_the_per_account_logic_computes() -> None:
     period = current_period().previous()
     _add_block_tariff()
     _open_a_gap(period)
+    _remove_meters(period)
     services = {
         s.pk: ServiceFacts(id=s.pk, name=s.name, resource=s.resource, unit=s.unit, metered=s.metered)
         for s in Service.objects.all()
@@ -249,6 +296,8 @@ def test_bulk_run_posts_what_the_per_account_logic_computes() -> None:
     assert any(charge.benefit_lines for charge in charges), "a benefit"
     assert any(charge.recalculations for charge in charges), "a recalculation"
     assert any(penalties for _charge, penalties in expected.values()), "a penalty"
+    removal = {(line.part, line.basis) for charge in charges for line in charge.lines if line.part}
+    assert removal == {("until_removal", "meter"), ("after_removal", "meter"), ("after_removal", "average")}
 
     for branch_id in sorted({a.branch_id for a in accounts}):
         run = start_charge_run(
