@@ -162,6 +162,17 @@ def test_consumption_by_month_with_last_year(client_for, customer, meter) -> Non
     }
 
 
+def test_a_removed_meter_carries_its_removal_day(client_for, customer, meter, water_meter) -> None:  # type: ignore[no-untyped-def]
+    water_meter.status, water_meter.removed_on = "decommissioned", datetime.date(2026, 11, 18)
+    water_meter.save(update_fields=["status", "removed_on"])
+    body = client_for(customer).get(f"/api/v1/metering/accounts/{meter.account_id}/meters").json()
+    by_id = {m["id"]: m for m in body["meters"]}
+    assert by_id[water_meter.pk]["removed_on"] == "2026-11-18"
+    assert by_id[water_meter.pk]["status"] == "decommissioned"
+    assert by_id[water_meter.pk]["accepts_readings"] is False
+    assert by_id[meter.pk]["removed_on"] is None
+
+
 def test_anonymous_calls_are_refused(meter) -> None:  # type: ignore[no-untyped-def]
     assert Client().get(f"/api/v1/metering/meters/{meter.pk}/readings").status_code == 401
 
@@ -170,3 +181,10 @@ def test_the_operations_are_in_the_schema() -> None:
     paths = Client().get("/api/openapi.json").json()["paths"]
     assert "/api/v1/metering/meters/{meter_id}/readings" in paths
     assert "/api/v1/metering/ivr" in paths
+
+
+def test_the_meter_schema_names_the_removal_day() -> None:
+    schemas = Client().get("/api/openapi.json").json()["components"]["schemas"]
+    removed_on = schemas["MeterOut"]["properties"]["removed_on"]
+    assert "removed" in removed_on["description"]
+    assert {"type": "string", "format": "date"} in removed_on["anyOf"]

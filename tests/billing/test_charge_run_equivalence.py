@@ -1,4 +1,5 @@
 """The bulk charge run posts exactly what the per-account logic computes, entry by entry, on a varied demo.
+
 The demo brings single, zoned (T1–T3) and block tariffs, meters without readings (billed by the average,
 then by the norm), unmetered services, benefits and debtors with penalties; two meters are removed mid-
 period, one replaced the same day and one not (its days after the removal by its average). Before the

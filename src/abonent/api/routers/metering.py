@@ -76,6 +76,9 @@ class MeterOut(Schema):
     unit: str
     status: str
     next_verification_on: date
+    removed_on: date | None = Field(
+        None, description="The day a decommissioned meter was removed; readings taken after it are refused"
+    )
     accepts_readings: bool
     refusal: str | None = Field(None, description="Why the meter takes no readings now")
     previous: ReadingOut | None = Field(None, description="The last reading of an earlier period")
@@ -156,6 +159,7 @@ def _meter(card: MeterCard) -> dict[str, Any]:
         "unit": card.unit,
         "status": meter.status,
         "next_verification_on": meter.next_verification_on,
+        "removed_on": meter.removed_on,
         "accepts_readings": card.accepts_readings,
         "refusal": " ".join(error.message for error in card.blocked) or None,
         "previous": _reading(card.previous) if card.previous else None,
