@@ -112,3 +112,17 @@ def test_api_lists_bills_returns_data_explanation_and_preview(client_for, custom
     assert preview.json()["total"] == "820.50" and preview.json()["period"] == "2026-10"
     assert Decimal(preview.json()["lines"][0]["volume"]) == Decimal("150")
     assert datetime.date.fromisoformat(listed[0]["due_date"]) == bill.due_date
+
+
+def test_bill_detail_names_the_sides_of_a_meter_removal(client_for, customer, account):
+    """Electricity meter removed 10.10 at its October reading, no replacement and too little history for
+    an average: 1–10 October by the meter, 11–31 by the norm."""
+    example = build_example(account)
+    example.power_meter.status, example.power_meter.removed_on = "decommissioned", datetime.date(2026, 10, 10)
+    example.power_meter.installed_on = datetime.date(2020, 1, 1)
+    example.power_meter.save(update_fields=["status", "removed_on", "installed_on"])
+    run_pending_chunks(run=start_charge_run(branch=account.branch, period=OCTOBER, enqueue=False))
+    bill = Bill.objects.get(account=account)
+    html = client_for(customer).get(f"/cabinet/bills/{bill.pk}/").content.decode()
+    assert "по счётчику до снятия 10.10.2026" in html
+    assert "по нормативу после снятия счётчика" in html

@@ -454,6 +454,8 @@ def _document_line(line: dict, services: Mapping[int, Service]) -> dict[str, obj
         "benefits": _money(benefits),
         "total": _money(charged + recalculated - benefits),
         "basis": line["basis"],
+        # Only a line of a service split by a meter's removal says which side of it it bills.
+        **({"part": line["part"], "removed_on": line["removed_on"]} if line.get("part") else {}),
     }
 
 

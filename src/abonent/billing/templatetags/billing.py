@@ -57,3 +57,9 @@ def rub_or_dash(amount: Decimal | str | None) -> str:
     if amount is None or amount == "" or Decimal(amount) == 0:
         return "—"
     return format_rub(Decimal(amount))
+
+
+@register.filter
+def removal_day(value: str | None) -> str:
+    """Return a removal day from the bill's JSON (ISO) as DD.MM.YYYY."""
+    return f"{date.fromisoformat(value):%d.%m.%Y}" if value else ""
