@@ -8,7 +8,7 @@ the one given, BENCH_READINGS_DATABASE_URL, or a fresh SQLite file built here. I
   SQLite (one writer at a time), four on PostgreSQL (whose commits wait for the disk, so throughput
   needs several sessions, as it has in production), each on its own meters, with the cache the server
   uses (Redis, BENCH_REDIS_URL); goal 1000/s;
-- readings_http_per_s: POST /api/v1/metering/meters/{id}/readings through granian (2 workers),
+- readings_http_per_s: POST /api/v1/metering/meters/{id}/readings through granian (BENCH_WEB_WORKERS, 2),
   signed in through the login form as the demo company's accountant (a customer with 24 meters;
   session cookie + CSRF header, as the cabinet's pages and a mobile app would), from a bounded pool
   of keep-alive clients (4 on SQLite, whose writers queue on one lock; 16 on PostgreSQL); every
@@ -43,6 +43,7 @@ SERVICE_SUBMISSIONS = int(os.environ.get("BENCH_READINGS_SERVICE", "4000"))
 HTTP_SUBMISSIONS = int(os.environ.get("BENCH_READINGS_HTTP", "3000"))
 CONCURRENCY = {"sqlite": 4, "postgres": 16}
 SERVICE_PROCESSES = {"sqlite": 1, "postgres": 6}
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 
 
 def bench_readings(database_url: str | None = None) -> dict[str, dict[str, object]]:
@@ -161,7 +162,7 @@ def _http_rate(url: str, plan: dict, concurrency: int) -> dict[str, float]:
 
     meters = plan["meters"]
     per_client = max(1, HTTP_SUBMISSIONS // concurrency)
-    with running_server(url, workers=2, threads=concurrency) as base:
+    with running_server(url, workers=WEB_WORKERS, threads=concurrency) as base:
         parsed = urllib.parse.urlsplit(base)
         cookie = sign_in(base, plan["login"], plan["password"])
         csrf = cookie.split("csrftoken=", 1)[1].split(";", 1)[0]
