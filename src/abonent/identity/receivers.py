@@ -9,8 +9,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 
+from abonent.identity.backends import forget_cached_user
 from abonent.identity.middleware import SEEN_KEY
 from abonent.identity.models import User
 from abonent.identity.services.sessions import record_session
@@ -28,3 +30,14 @@ def track_signed_in_session(sender: Any, request: HttpRequest | None, user: User
         ip_address=request.META.get("REMOTE_ADDR"),
     )
     session[SEEN_KEY] = (session.session_key, time.time())
+
+
+def forget_changed_user(sender: Any, instance: User, **kwargs: Any) -> None:
+    """Drop the cached copy of a saved or deleted login (backends.PhoneOrEmailBackend.get_user).
+
+    Now, and again after commit: a request may load and cache the old row while the change is not yet
+    committed; a password change must end other sessions at once, not when the copy expires.
+    """
+    user_id = instance.pk
+    forget_cached_user(user_id)
+    transaction.on_commit(lambda: forget_cached_user(user_id))

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from abonent.core.normalize import normalize_email, normalize_phone
+from abonent.identity.backends import forget_cached_user
 from abonent.identity.errors import (
     ChallengeNotFound,
     CodeAttemptsExhausted,
@@ -150,6 +151,7 @@ def mark_contact_confirmed(*, user: User, contact: Contact) -> None:
     if own:
         now = timezone.now()
         User.objects.filter(pk=user.pk).update(**{field: now})
+        forget_cached_user(user.pk)  # an update sends no post_save
         setattr(user, field, now)
 
 
