@@ -9,6 +9,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
@@ -316,3 +317,33 @@ def test_a_run_crashed_mid_chunk_resumes_to_the_same_state(documents_profile, fo
     )
     keys = SourceRecord.objects.filter(kind="document").values_list("key", flat=True)
     assert sorted(keys) == sorted(f"D-{i}" for i in range(12))
+
+
+def test_the_command_line_reads_a_manifests_files_beside_it(profile_for, folder, account):
+    profile = profile_for(FileKind.DOCUMENTS)  # no watched folder: the operator names the manifest
+    manifest = _manifest(folder, [f"B-1;{account.number};bill;;;bill-2025-01.pdf;"])
+    out = io.StringIO()
+
+    call_command("run_import", str(manifest), profile=profile.pk, stdout=out)
+
+    assert "applied 1" in out.getvalue()
+    assert Attachment.objects.get().original_name == "bill-2025-01.pdf"
+
+
+def test_the_command_line_takes_a_zip_with_the_manifest_and_its_files(profile_for, folder, account, tmp_path):
+    profile = profile_for(FileKind.DOCUMENTS)
+    bundle = tmp_path / "documents.zip"
+    bundle.write_bytes(
+        _zip(
+            {
+                "export/manifest.csv": f"{HEADER}\nB-1;{account.number};bill;;;bill.pdf;\n".encode(),
+                "export/bill.pdf": MINIMAL_PDF,
+            }
+        ).getvalue()
+    )
+    out = io.StringIO()
+
+    call_command("run_import", str(bundle), profile=profile.pk, stdout=out)
+
+    assert "applied 1" in out.getvalue()
+    assert Attachment.objects.get().original_name == "bill.pdf"

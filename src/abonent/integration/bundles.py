@@ -74,7 +74,13 @@ def is_unsafe_path(name: str) -> bool:
 
 
 def start_bundle_import(
-    *, profile: ImportProfile, path: Path, channel: str, created_by: Any = None, original_name: str = ""
+    *,
+    profile: ImportProfile,
+    path: Path,
+    channel: str,
+    created_by: Any = None,
+    original_name: str = "",
+    enqueue: bool = True,
 ) -> ImportRun:
     """Start the import of a ZIP holding a documents manifest and its files (call inside a transaction)."""
     from abonent.integration.services import start_import
@@ -98,6 +104,7 @@ def start_bundle_import(
             channel=channel,
             created_by=created_by,
             original_name=original_name,
+            enqueue=enqueue,
         )
         try:
             _unpack(archive, base, skip=manifest.filename, into=bundle_dir(run.pk))
@@ -105,6 +112,18 @@ def start_bundle_import(
             shutil.rmtree(bundle_dir(run.pk), ignore_errors=True)
             raise
     return run
+
+
+def link_manifest_folder(run: ImportRun, folder: Path) -> None:
+    """Let a run started from the command line read the manifest's files where they lie.
+
+    The operator named the manifest on the server, so its own folder is trusted as a watched folder is;
+    the run's bundle folder becomes a link to it (no copy of what may be gigabytes of scans), and a resumed
+    run finds the files through the same link.
+    """
+    link = bundle_dir(run.pk)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(folder.resolve(), target_is_directory=True)
 
 
 def _manifest(archive: zipfile.ZipFile) -> zipfile.ZipInfo:

@@ -8,6 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from abonent.integration.bundles import link_manifest_folder, start_bundle_import
+from abonent.integration.fields import FileKind
 from abonent.integration.models import ImportProfile, ImportRun
 from abonent.integration.services import run_import, start_import
 
@@ -39,15 +41,7 @@ class Command(BaseCommand):
         if resume:
             run_id = resume
         elif file and profile:
-            with transaction.atomic():
-                run = start_import(
-                    profile=ImportProfile.objects.get(pk=profile),
-                    path=file,
-                    channel=ImportRun.Channel.COMMAND,
-                    enqueue=False,
-                    initial_load=initial_load,
-                )
-            run_id = run.pk
+            run_id = self._start(file, ImportProfile.objects.get(pk=profile), initial_load)
             self.stdout.write(f"run {run_id}", ending="\n")
             self.stdout.flush()
         else:
@@ -62,3 +56,17 @@ class Command(BaseCommand):
             f"{done.status}: {done.total_rows} rows, applied {done.applied}, updated {done.updated},"
             f" unchanged {done.unchanged}, quarantined {done.quarantined}, {done.rows_per_second:,.0f} rows/s"
         )
+
+    @staticmethod
+    def _start(file: Path, profile: ImportProfile, initial_load: bool) -> int:
+        """Start the run; a documents manifest brings its files: a ZIP with them, or the folder it lies in."""
+        channel = ImportRun.Channel.COMMAND
+        with transaction.atomic():
+            if profile.kind == FileKind.DOCUMENTS and file.suffix.lower() == ".zip":
+                return start_bundle_import(profile=profile, path=file, channel=channel, enqueue=False).pk
+            run = start_import(
+                profile=profile, path=file, channel=channel, enqueue=False, initial_load=initial_load
+            )
+            if profile.kind == FileKind.DOCUMENTS:
+                link_manifest_folder(run, file.parent)
+        return run.pk
