@@ -58,6 +58,22 @@ def test_admin_uploads_a_file_and_sees_the_report(
     assert 'data-testid="run-progress"' in fragment and "hx-get" not in fragment  # a done run stops polling
 
 
+def test_admin_asks_for_a_first_load_into_empty_tables(
+    client_for, integration_admin, accounts_profile, tmp_path, django_capture_on_commit_callbacks
+):
+    out = tmp_path / "first.csv"
+    write_dirty_export(rows=200, out=out, seed=6, encoding="utf-8")
+    client = client_for(integration_admin)
+    with out.open("rb") as handle, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("console_integration:index"),
+            {"profile": accounts_profile.pk, "file": handle, "initial_load": "on"},
+        )
+    run = ImportRun.objects.get()
+    assert run.initial_load and run.done and not run.deferred_indexes  # taken, and the indexes are back
+    assert "first load into empty tables" in client.get(response.url).content.decode()
+
+
 def test_a_quarantined_row_is_corrected_and_applied(client_for, integration_admin, finished_run):
     row = next(q for q in QuarantinedRow.objects.filter(run=finished_run) if q.reasons == ["inn_invalid:inn"])
     client = client_for(integration_admin)

@@ -57,6 +57,15 @@ class UploadForm(forms.Form):
         label=_("Export file (CSV or XLSX)"),
         help_text=_("For a documents manifest: a ZIP with the manifest and the files it lists."),
     )
+    initial_load = forms.BooleanField(
+        label=_("First load into empty tables"),
+        required=False,
+        help_text=_(
+            "Faster for the first import of customers and accounts: indexes are built once at the end."
+            " Taken only while no customers exist yet and no other first load runs; otherwise the import"
+            " runs as usual."
+        ),
+    )
 
 
 @staff_only
@@ -64,7 +73,8 @@ def index(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        run = _start_upload(request, form.cleaned_data["profile"], form.cleaned_data["file"])
+        data = form.cleaned_data
+        run = _start_upload(request, data["profile"], data["file"], initial_load=data["initial_load"])
         if run is not None:
             return redirect("console_integration:run", import_run_id=run.pk)
     context = {
@@ -76,21 +86,21 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "console/integration/index.html", context)
 
 
-def _start_upload(request: HttpRequest, profile: ImportProfile, upload: Any) -> ImportRun | None:
+def _start_upload(
+    request: HttpRequest, profile: ImportProfile, upload: Any, *, initial_load: bool
+) -> ImportRun | None:
     suffix = Path(upload.name).suffix.lower()[:6]
     with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as handle:
         for part in upload.chunks():
             handle.write(part)
         path = Path(handle.name)
-    start = start_bundle_import if suffix == ".zip" else start_import  # a manifest with its files
+    details = {"path": path, "channel": ImportRun.Channel.UPLOAD, "created_by": request.user}
     try:
         with transaction.atomic():
-            return start(
-                profile=profile,
-                path=path,
-                channel=ImportRun.Channel.UPLOAD,
-                created_by=request.user,
-                original_name=upload.name,
+            if suffix == ".zip":  # a documents manifest with its files
+                return start_bundle_import(profile=profile, original_name=upload.name, **details)
+            return start_import(
+                profile=profile, original_name=upload.name, initial_load=initial_load, **details
             )
     except DomainError as error:
         messages.error(request, error.message)
