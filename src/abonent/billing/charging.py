@@ -469,7 +469,7 @@ def supply_days(*, account: AccountFacts, supply: SupplyFacts, period: BillingPe
     return max(0, (min(ends) - first).days + 1)
 
 
-def _removal():  # type: ignore[no-untyped-def]  # the module, imported late: it builds on this one
+def _removal():  # the module, imported late: it builds on this one
     from abonent.billing import removal
 
     return removal

@@ -353,8 +353,8 @@ def bills_document_data(*, bills: Sequence[Bill]) -> dict[int, dict[str, object]
         rows = LedgerEntry.objects.filter(account_id__in=ids).values_list(
             "account_id", "id", "service_id", "period", "component", "amount", "occurred_on"
         )
-        for account_id, *fact in rows:
-            entries[account_id].append(EntryFact(*fact))
+        for account_id, entry_id, service, period, component, amount, occurred_on in rows:
+            entries[account_id].append(EntryFact(entry_id, service, period, component, amount, occurred_on))
         late: dict[int, set[date]] = defaultdict(set)
         deliveries = BillDelivery.objects.filter(account_id__in=ids, delivered_on__gt=F("deadline"))
         for account_id, start in deliveries.values_list("account_id", "period"):

@@ -78,7 +78,7 @@ def meter_for_user(*, user: User, meter_id: int, action: str = AccountAction.VIE
         if meter is None:
             raise MeterNotFound()
         try:
-            check_role_allows(meter.grant_role, action)
+            check_role_allows(getattr(meter, "grant_role", None), action)  # the raw query's column
         except AccountNotFound as exc:
             raise MeterNotFound() from exc
         return meter
