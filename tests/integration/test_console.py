@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from abonent.customers.models import Account, CustomerMerge, DuplicateCandidate
 from abonent.integration.dirty import write_dirty_export
@@ -71,7 +72,9 @@ def test_admin_asks_for_a_first_load_into_empty_tables(
         )
     run = ImportRun.objects.get()
     assert run.initial_load and run.done and not run.deferred_indexes  # taken, and the indexes are back
-    assert "first load into empty tables" in client.get(response.url).content.decode()
+    with translation.override("ru"):  # the console speaks Russian by default
+        shown = translation.gettext("first load into empty tables")
+    assert shown in client.get(response.url).content.decode()
 
 
 def test_a_quarantined_row_is_corrected_and_applied(client_for, integration_admin, finished_run):
