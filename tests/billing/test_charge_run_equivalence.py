@@ -1,12 +1,13 @@
 """The bulk charge run posts exactly what the per-account logic computes, entry by entry, on a varied demo.
 
 The demo brings single, zoned (T1–T3) and block tariffs, meters without readings (billed by the average,
-then by the norm), unmetered services, benefits and debtors with penalties; two meters are removed mid-
-period, one replaced the same day and one not (its days after the removal by its average). Before the
-run, each account's charge is worked out the slow way — its facts read through the ORM one account at a
-time, tariffs and norms found by the selectors, `charge_account`, and the penalty statement — and after
-the run every ledger entry and bill the bulk path wrote is compared with it; so is the bills' document
-data built in bulk with each bill's own.
+then by the norm), unmetered services, benefits and debtors with penalties. Three meters are removed mid-
+period: one replaced the same day, one ten days later (the days between by its average) and one not (its
+days after the removal by its average); a fourth, removed after last period's window, is replaced on the
+6th of this one. Before the run, each account's charge is worked out the slow way — its facts read
+through the ORM one account at a time, tariffs and norms found by the selectors, `charge_account`, and
+the penalty statement — and after the run every ledger entry and bill the bulk path wrote is compared
+with it; so is the bills' document data built in bulk with each bill's own.
 """
 
 from __future__ import annotations
@@ -152,7 +153,9 @@ def _first_values(meter: Meter) -> dict | None:
 
 
 def _remove_meters(period: BillingPeriod) -> None:
-    """Remove two single-rate meters mid-period: one replaced the same day (installed at 0), one not."""
+    """Remove four single-rate meters on four accounts: mid-period, one replaced the same day, one not,
+    one replaced ten days later; and one after the last period's window, replaced on the 6th of this one.
+    """
     billed = Bill.objects.filter(period=period.start).values("account_id")
     candidates = [
         meter
@@ -161,25 +164,37 @@ def _remove_meters(period: BillingPeriod) -> None:
         .order_by("-pk")
         if {period.start, period.previous().start}
         <= set(meter.readings.filter(superseded_at__isnull=True).values_list("period", flat=True))
-    ][:2]
-    assert len(candidates) == 2, "two meters with this and last period's readings"
-    for meter, day in zip(candidates, (10, 12), strict=True):
-        # Nothing taken after the removal day counts: the next period's reading goes.
-        meter.readings.filter(period__gt=period.start).delete()
-        meter.status, meter.removed_on = Meter.Status.DECOMMISSIONED, period.day(day)
+    ]
+    candidates = list({meter.account_id: meter for meter in reversed(candidates)}.values())[-4:]
+    assert len(candidates) == 4, "four meters with this and last period's readings, on four accounts"
+    removals = (
+        (period.day(10), period.day(10)),
+        (period.day(12), None),
+        (period.day(8), period.day(18)),
+        (period.previous().day(27), period.day(6)),
+    )
+    for meter, (removed_on, installed_on) in zip(candidates, removals, strict=True):
+        # Nothing taken after the removal day counts: a later period's reading goes.
+        meter.readings.filter(period__gt=BillingPeriod.from_date(removed_on).start).delete()
+        meter.status, meter.removed_on = Meter.Status.DECOMMISSIONED, removed_on
         meter.save(update_fields=["status", "removed_on"])
-    replaced = candidates[0]
+        if installed_on is not None:
+            _install_replacement(meter, installed_on, period)
+
+
+def _install_replacement(removed: Meter, installed_on: datetime.date, period: BillingPeriod) -> None:
+    """Install a new meter at 0 (its installation reading, superseded by 5.5 within the period)."""
     new = Meter.objects.create(
-        account_id=replaced.account_id,
-        resource=replaced.resource,
-        serial_number=f"R-{replaced.serial_number}",
+        account_id=removed.account_id,
+        resource=removed.resource,
+        serial_number=f"R-{removed.serial_number}",
         zones=1,
-        digits=replaced.digits,
-        installed_on=replaced.removed_on,
+        digits=removed.digits,
+        installed_on=installed_on,
         next_verification_on=period.start.replace(year=period.year + 6),
     )
-    moment = timezone.make_aware(datetime.datetime.combine(period.day(10), datetime.time(12)))
-    for value, at, superseded in (("0", moment, moment), ("5.5", moment + datetime.timedelta(days=14), None)):
+    moment = timezone.make_aware(datetime.datetime.combine(installed_on, datetime.time(12)))
+    for value, at, superseded in (("0", moment, moment), ("5.5", moment + datetime.timedelta(days=5), None)):
         Reading.objects.create(
             meter=new,
             period=period.start,
@@ -299,6 +314,16 @@ def test_bulk_run_posts_what_the_per_account_logic_computes() -> None:
     assert any(penalties for _charge, penalties in expected.values()), "a penalty"
     removal = {(line.part, line.basis) for charge in charges for line in charge.lines if line.part}
     assert removal == {("until_removal", "meter"), ("after_removal", "meter"), ("after_removal", "average")}
+    # The days between a removal and a later replacement: by the average, then the new meter's days.
+    between = [
+        charge
+        for charge in charges
+        # (a side's lines are one per block or zone: their order of sides is what tells)
+        if list(dict.fromkeys((line.part, line.basis) for line in charge.lines if line.part))[-2:]
+        == [("after_removal", "average"), ("after_removal", "meter")]
+    ]
+    assert len(between) == 2, "replaced ten days later, and in the period after the removal"
+    assert any(line.removed_on < period.start for charge in between for line in charge.lines if line.part)
 
     for branch_id in sorted({a.branch_id for a in accounts}):
         run = start_charge_run(

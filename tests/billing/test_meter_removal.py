@@ -3,16 +3,22 @@
 Every example: household account, 2 residents, cold water at 50.00 ₽/m³, norm 4.5 m³ a resident
 (9 m³ a month), November 2026 (30 days). The old meter read 97 (July), 100, 103, 106 (October):
 3 m³ a month, and its average over July–October is (106 − 97) / 3 = 3.000 m³.
+
+The days between a removal and a later replacement's installation were measured by no meter: they
+are the removed meter's as a failed meter's (its average, then the norm), like the days after a
+removal without a replacement; the replacement bills from its installation day.
 """
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from decimal import Decimal
 
 from abonent.billing.charging import (
     AccountCharge,
     AccountFacts,
+    BenefitFacts,
     FallbackRules,
     MeterFacts,
     NormTerms,
@@ -52,7 +58,7 @@ def _old_meter(*, removed_on: datetime.date, final: dict[datetime.date, str]) ->
     )
 
 
-def _new_meter(*, installed_on: datetime.date, november: str, initial: str) -> MeterFacts:
+def _new_meter(*, installed_on: datetime.date, november: str | None, initial: str) -> MeterFacts:
     return MeterFacts(
         id=2,
         serial="NEW-2",
@@ -62,13 +68,16 @@ def _new_meter(*, installed_on: datetime.date, november: str, initial: str) -> M
         status="active",
         installed_on=installed_on,
         next_verification_on=datetime.date(2032, 1, 1),
-        readings={NOVEMBER.start: {"T1": Decimal(november)}},
+        readings={NOVEMBER.start: {"T1": Decimal(november)}} if november is not None else {},
         initial={"T1": Decimal(initial)},
     )
 
 
 def _charge(
-    *meters: MeterFacts, period: BillingPeriod = NOVEMBER, rules: FallbackRules = RULES
+    *meters: MeterFacts,
+    period: BillingPeriod = NOVEMBER,
+    rules: FallbackRules = RULES,
+    benefits: tuple[BenefitFacts, ...] = (),
 ) -> AccountCharge:
     account = AccountFacts(
         id=7,
@@ -80,9 +89,19 @@ def _charge(
         closed_on=None,
         supplies=[SupplyFacts(service_id=WATER.id, started_on=datetime.date(2020, 1, 1))],
         meters=meters,
+        benefits=benefits,
     )
     return charge_account(
         account=account, period=period, services={WATER.id: WATER}, book=_book(), rules=rules
+    )
+
+
+def _replaced(*, on_day: int, november: str, rules: FallbackRules = RULES) -> AccountCharge:
+    """Charge November of the old meter removed 05.11 at 107, replaced on the day (installed at 0)."""
+    return _charge(
+        _old_meter(removed_on=datetime.date(2026, 11, 5), final={NOVEMBER.start: "107"}),
+        _new_meter(installed_on=datetime.date(2026, 11, on_day), november=november, initial="0"),
+        rules=rules,
     )
 
 
@@ -96,11 +115,7 @@ def test_removed_mid_period_with_a_replacement():
     Until the removal (1–5 Nov, 5 days): 107 − 106 = 1 m³ × 50.00 = 50.00 by the meter.
     After it (6–30 Nov, 25 days): 4 − 0 = 4 m³ × 50.00 = 200.00 by the replacement. Charged 250.00.
     """
-    removed_on = datetime.date(2026, 11, 5)
-    charge = _charge(
-        _old_meter(removed_on=removed_on, final={NOVEMBER.start: "107"}),
-        _new_meter(installed_on=removed_on, november="4", initial="0"),
-    )
+    charge = _replaced(on_day=5, november="4")
     assert _lines(charge) == [
         ("until_removal", "meter", 5, "1.000", "50.00"),
         ("after_removal", "meter", 25, "4.000", "200.00"),
@@ -186,3 +201,91 @@ def test_a_meter_removed_long_ago_and_replaced_plays_no_part():
         initial={"T1": Decimal("0")},
     )
     assert _lines(_charge(old, new)) == [("", "meter", None, "3.000", "150.00")]
+
+
+def test_days_before_a_later_replacement_are_billed_by_the_average():
+    """Removed 05.11 at 107; the new meter came on 15.11 (installed at 0) and reads 3 on 24.11.
+
+    Until the removal (1–5 Nov): 1 m³ = 50.00 by the meter. 6–14 Nov (9 days) no meter measured:
+    3.000 × 9 / 30 = 0.900 m³ = 45.00 by the average. 15–30 Nov (16 days): 3 − 0 = 3 m³ = 150.00 by
+    the new meter. Charged 245.00.
+    """
+    charge = _replaced(on_day=15, november="3")
+    assert _lines(charge) == [
+        ("until_removal", "meter", 5, "1.000", "50.00"),
+        ("after_removal", "average", 9, "0.900", "45.00"),
+        ("after_removal", "meter", 16, "3.000", "150.00"),
+    ]
+    assert sum(ln.days or 0 for ln in charge.lines) == NOVEMBER.days
+    assert [(m["meter"], m["basis"]) for m in charge.details()["meters"]] == [
+        (1, "meter"),
+        (1, "average"),
+        (2, "meter"),
+    ]
+
+
+def test_a_replacement_the_period_after_the_removal_leaves_its_first_days_to_the_average():
+    """Removed 27.10 after October's reading (106), no final reading; the new meter came on 10.11
+    (installed at 0) and reads 4 on 24.11.
+
+    1–9 Nov (9 days): the old meter's July–October average, 3.000 × 9 / 30 = 0.900 m³ = 45.00.
+    10–30 Nov (21 days): 4 m³ = 200.00 by the new meter.
+    """
+    charge = _charge(
+        _old_meter(removed_on=datetime.date(2026, 10, 27), final={}),
+        _new_meter(installed_on=datetime.date(2026, 11, 10), november="4", initial="0"),
+    )
+    assert _lines(charge) == [
+        ("after_removal", "average", 9, "0.900", "45.00"),
+        ("after_removal", "meter", 21, "4.000", "200.00"),
+    ]
+    assert {ln.removed_on for ln in charge.lines} == {datetime.date(2026, 10, 27)}
+
+
+def test_a_replacement_without_a_reading_in_its_first_period_leaves_it_to_the_average():
+    """As above, but the new meter has no reading yet: all November by the old meter's average, 150.00.
+
+    December, with the new meter's first reading, is the new meter's alone (installed before it).
+    """
+    old = _old_meter(removed_on=datetime.date(2026, 10, 27), final={})
+    charge = _charge(old, _new_meter(installed_on=datetime.date(2026, 11, 10), november=None, initial="0"))
+    assert _lines(charge) == [("after_removal", "average", 30, "3.000", "150.00")]
+    new = replace(
+        _new_meter(installed_on=datetime.date(2026, 11, 10), november=None, initial="0"),
+        readings={NOVEMBER.next().start: {"T1": Decimal("7")}},
+    )
+    assert _lines(_charge(old, new, period=NOVEMBER.next())) == [
+        ("after_removal", "meter", 31, "7.000", "350.00")
+    ]
+
+
+def test_days_before_a_later_replacement_by_the_norm_when_the_rule_is_off():
+    """Rule off: 6–14 Nov by the norm, 9 × 9 / 30 = 2.7 m³ = 135.00."""
+    charge = _replaced(on_day=15, november="3", rules=FallbackRules(removal_counts_as_failure=False))
+    assert _lines(charge) == [
+        ("until_removal", "meter", 5, "1.000", "50.00"),
+        ("after_removal", "norm", 9, "2.700", "135.00"),
+        ("after_removal", "meter", 16, "3.000", "150.00"),
+    ]
+
+
+def test_a_replacement_installed_the_day_after_the_removal_leaves_no_days_between():
+    """Removed 05.11, the new meter came on 06.11: no day without a meter, so no average line."""
+    charge = _replaced(on_day=6, november="4")
+    assert _lines(charge) == [
+        ("until_removal", "meter", 5, "1.000", "50.00"),
+        ("after_removal", "meter", 25, "4.000", "200.00"),
+    ]
+
+
+def test_a_benefit_keeps_the_side_a_line_bills():
+    """A 10 % benefit on the split lines takes 5.00 and 12.50 off them; they still name their sides."""
+    benefit = BenefitFacts(id=3, name="Ветеран труда", kind="percent", value=Decimal("10"))
+    charge = _charge(
+        _old_meter(removed_on=datetime.date(2026, 11, 5), final={NOVEMBER.start: "107"}), benefits=(benefit,)
+    )
+    assert [(ln.part, ln.days, str(ln.benefits)) for ln in charge.lines] == [
+        ("until_removal", 5, "5.00"),
+        ("after_removal", 25, "12.50"),
+    ]
+    assert charge.details()["lines"][1]["part"] == "after_removal"

@@ -16,8 +16,10 @@ Per service supplied on the account in the period:
 - after that, or without enough history, or for an unmetered service, by the regional norm
   (per resident, per m² or per account), prorated when the service was supplied part of the month;
 - a meter removed in the period (`MeterFacts.removed_on`) is billed by its readings up to the
-  removal, and the days after it by the replacement meter (its first reading less its installation
-  reading) or, without one, like a failed meter: its average, then the norm (`removal.py`).
+  removal, the days from a replacement's installation by the replacement (its first reading less its
+  installation reading), and the days no meter measured like a failed meter's: its average, then the
+  norm (`removal.py`, which builds on `meters_of`, `first_volume`, `lines_by_meters`, `lines_by_norm`
+  and `record_meters` here).
 
 Benefits (percent or fixed sum) become lines of their own and ledger credits.
 """
@@ -25,7 +27,7 @@ Benefits (percent or fixed sum) become lines of their own and ledger credits.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -39,6 +41,7 @@ from abonent.core.money import ZERO, to_money
 from abonent.core.periods import BillingPeriod
 
 VOLUME = Decimal("0.001")
+WHOLE = Decimal(1)  # the share of a volume billed whole (readings), as against a part of an average
 PRICE = Decimal("0.0001")
 RUN_SOURCE = "charge_run"
 
@@ -515,37 +518,76 @@ def _charge_service(
     book: PriceBook,
     rules: FallbackRules,
 ) -> None:
-    meters = _meters_of(account, service, period)
+    meters = meters_of(account=account, service=service, period=period)
     volumes = [meter_volume(meter=m, period=period, category=account.category, rules=rules) for m in meters]
     if service.metered and volumes and all(v.basis != Basis.NORM for v in volumes):
-        zones = {v.meter.zones for v in volumes}
-        if len(zones) > 1:
-            raise InvalidConsumption(
-                gettext("The meters of %(service)s have different numbers of zones.")
-                % {"service": service.name}
-            )
-        consumption: dict[str, Decimal] = {}
-        for v in volumes:
-            for zone, value in v.by_zone.items():
-                consumption[zone] = consumption.get(zone, Decimal(0)) + value
-        basis = max((v.basis for v in volumes), key=_WEAKNESS.__getitem__)
-        tariff = _tariff(book, account, service, period, meter_zones=zones.pop())
-        charge = _compute(tariff, consumption, days, period, account)
-        prices = _add_lines(result, service, charge, basis)
-        for v in volumes:
-            result.meters.append((service.id, v, prices))
-            result.recalculations.extend(_recalculations(account, service, v, prices, period))
+        lines, prices = lines_by_meters(
+            book=book,
+            account=account,
+            service=service,
+            volumes=[(v, WHOLE) for v in volumes],
+            days=days,
+            period=period,
+        )
+        result.lines.extend(lines)
+        record_meters(
+            result=result, account=account, service=service, volumes=volumes, prices=prices, period=period
+        )
         return
-    lines, prices = _norm_lines(book, account, service, days, period)
+    lines, prices = lines_by_norm(book=book, account=account, service=service, days=days, period=period)
     result.lines.extend(lines)
     for v in volumes:
         result.meters.append((service.id, v, prices))
 
 
-def _norm_lines(
-    book: PriceBook, account: AccountFacts, service: ServiceFacts, days: int, period: BillingPeriod
+def lines_by_meters(
+    *,
+    book: PriceBook,
+    account: AccountFacts,
+    service: ServiceFacts,
+    volumes: Sequence[tuple[MeterVolume, Decimal]],
+    days: int,
+    period: BillingPeriod,
 ) -> tuple[tuple[Line, ...], dict[str, Decimal]]:
-    """Return the lines of a service billed by norm and the price per zone, remembered in the book.
+    """Return the lines of a service billed by its meters for the days, and the price per zone.
+
+    Each volume comes with the share of it billed: `WHOLE` for readings, the days' part of a month
+    for an average billed over some days only. The weakest basis of the volumes names the lines.
+    """
+    zones = {v.meter.zones for v, _share in volumes}
+    if len(zones) > 1:
+        raise InvalidConsumption(
+            gettext("The meters of %(service)s have different numbers of zones.") % {"service": service.name}
+        )
+    consumption: dict[str, Decimal] = {}
+    for v, share in volumes:
+        for zone, value in v.by_zone.items():
+            part = value if share == WHOLE else (value * share).quantize(VOLUME, rounding=ROUND_HALF_UP)
+            consumption[zone] = consumption.get(zone, Decimal(0)) + part
+    basis = max((v.basis for v, _share in volumes), key=_WEAKNESS.__getitem__)
+    tariff = _tariff(book, account, service, period, meter_zones=zones.pop())
+    return _charge_lines(service, _compute(tariff, consumption, days, period, account), basis)
+
+
+def record_meters(
+    *,
+    result: AccountCharge,
+    account: AccountFacts,
+    service: ServiceFacts,
+    volumes: Sequence[MeterVolume],
+    prices: dict[str, Decimal],
+    period: BillingPeriod,
+) -> None:
+    """Record the meters' volumes at the prices billed; a reading that closes a gap recalculates it."""
+    for v in volumes:
+        result.meters.append((service.id, v, prices))
+        result.recalculations.extend(_recalculations(account, service, v, prices, period))
+
+
+def lines_by_norm(
+    *, book: PriceBook, account: AccountFacts, service: ServiceFacts, days: int, period: BillingPeriod
+) -> tuple[tuple[Line, ...], dict[str, Decimal]]:
+    """Return the lines of a service billed by norm for the days and the price per zone (kept in the book).
 
     They depend only on the key below: the norm and the tariff are found by the service, the region,
     the category and the period, and the volume by the days, the residents (also a per-resident
@@ -579,7 +621,8 @@ def _norm_charge(
     )
 
 
-def _meters_of(account: AccountFacts, service: ServiceFacts, period: BillingPeriod) -> list[MeterFacts]:
+def meters_of(*, account: AccountFacts, service: ServiceFacts, period: BillingPeriod) -> list[MeterFacts]:
+    """Return the account's meters of the service's resource installed by the period's end, not retired."""
     end = _period_facts(period)[1]
     return [
         m
@@ -603,15 +646,6 @@ def _compute(
         period_days=period.days if partial else None,
         residents=account.residents or None,
     )
-
-
-def _add_lines(
-    result: AccountCharge, service: ServiceFacts, charge: Charge, basis: str
-) -> dict[str, Decimal]:
-    """Add the charge's lines; return the effective price per zone (a block tariff's average price)."""
-    lines, prices = _charge_lines(service, charge, basis)
-    result.lines.extend(lines)
-    return prices
 
 
 def _charge_lines(
@@ -757,6 +791,23 @@ def meter_volume(
                 previous=dict(usable[last]),
             )
     return MeterVolume(meter=meter, basis=Basis.NORM, by_zone={}, months_without=months_without)
+
+
+def first_volume(*, meter: MeterFacts, period: BillingPeriod) -> MeterVolume | None:
+    """Return a new meter's volume in its first period with a reading: that reading less its first one.
+
+    The first one is its installation reading (`MeterFacts.initial`). None when it has no reading
+    this period or no installation reading to count from.
+    """
+    current = usable_readings(meter=meter, period=period).get(period.start)
+    start = _by_tariff_zone(meter, meter.initial) if meter.initial is not None else None
+    if current is None or start is None:
+        return None
+    by_zone = {
+        zone: _used(meter, start[zone], current[zone]).quantize(VOLUME, rounding=ROUND_HALF_UP)
+        for zone in meter.tariff_zones
+    }
+    return MeterVolume(meter=meter, basis=Basis.METER, by_zone=by_zone, previous=start, current=dict(current))
 
 
 def usable_readings(*, meter: MeterFacts, period: BillingPeriod) -> dict[date, dict[str, Decimal]]:
@@ -919,17 +970,7 @@ def _apply_benefits(result: AccountCharge, benefits: Sequence[BenefitFacts]) -> 
 
 
 def _with_benefit(line: Line, amount: Decimal) -> Line:
-    return Line(
-        service_id=line.service_id,
-        zone=line.zone,
-        basis=line.basis,
-        volume=line.volume,
-        price=line.price,
-        charged=line.charged,
-        block=line.block,
-        recalculated=line.recalculated,
-        benefits=line.benefits + amount,
-    )
+    return replace(line, benefits=line.benefits + amount)
 
 
 def _attach_recalculations(result: AccountCharge) -> None:
@@ -937,15 +978,5 @@ def _attach_recalculations(result: AccountCharge) -> None:
     for r in result.recalculations:
         for index, line in enumerate(result.lines):
             if line.service_id == r.service_id and line.zone == r.zone:
-                result.lines[index] = Line(
-                    service_id=line.service_id,
-                    zone=line.zone,
-                    basis=line.basis,
-                    volume=line.volume,
-                    price=line.price,
-                    charged=line.charged,
-                    block=line.block,
-                    recalculated=line.recalculated + r.amount,
-                    benefits=line.benefits,
-                )
+                result.lines[index] = replace(line, recalculated=line.recalculated + r.amount)
                 break

@@ -6,31 +6,33 @@ recently enough to matter (`FallbackRules.removals_from`); the usual account nev
 - Until the removal, the removed meter bills by its readings: from the last earlier reading to its
   final one (`charging.usable_readings` files a final reading taken after the window under the
   removal's period). Without a final reading, its average (then the norm) for those days.
-- After the removal, a replacement — a meter of the same resource on the account installed on or after
-  the removal day — bills its first period by its first reading less its installation reading
-  (`MeterFacts.initial`), and its later periods like any meter. Without a replacement the removed meter
-  counts as failed (`FallbackRules.removal_counts_as_failure`): its average for the days after the
-  removal and for the periods after, up to the configured number counted from its last reading, then
-  the norm. With the rule off, the days after the removal are billed by the norm at once.
-- Each side is charged for its own days, the way a service supplied for part of a month is (a block
-  tariff's bounds and the norm shrink in proportion), and its lines say which side they bill.
+- From its installation day, a replacement — a meter of the same resource on the account installed
+  on or after the removal day — bills its first period by its first reading less its installation
+  reading (`charging.first_volume`), and its later periods like any meter.
+- The days no meter measured — after the removal until a replacement's installation, or all of them
+  without a replacement, or while the replacement installed this period has no reading yet — count
+  as a failed meter's (`FallbackRules.removal_counts_as_failure`): the removed meter's average for
+  those days, up to the configured number of periods counted from its last reading, then the norm.
+  With the rule off, those days are billed by the norm at once.
+- The days supplied are cut into three sides in order — until the (latest) removal, the days no
+  meter measured, and from the first replacement's installation — each charged for its own days
+  the way a service supplied for part of a month is (a block tariff's bounds and the norm shrink in
+  proportion). Lines say which side of the removal they bill: `Part.UNTIL_REMOVAL`, or
+  `Part.AFTER_REMOVAL` for both later sides (the basis tells the average from the new meter).
 
-Other meters of the resource still in service are billed whole on the first side with days. Days
-between a removal and a replacement installed later are billed by neither meter.
+Other meters of the resource still in service are billed whole on the first side with days.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import partial
 
-from django.utils.translation import gettext
-
 from abonent.billing.charging import (
-    _WEAKNESS,
-    VOLUME,
+    WHOLE,
     AccountCharge,
     AccountFacts,
     Basis,
@@ -41,31 +43,37 @@ from abonent.billing.charging import (
     Part,
     PriceBook,
     ServiceFacts,
-    _by_tariff_zone,
-    _charge_lines,
-    _compute,
-    _meters_of,
-    _norm_lines,
-    _recalculations,
-    _tariff,
-    _used,
+    first_volume,
+    lines_by_meters,
+    lines_by_norm,
     meter_volume,
+    meters_of,
+    record_meters,
     usable_readings,
 )
-from abonent.billing.errors import InvalidConsumption
 from abonent.core.periods import BillingPeriod
 
 _FAILED = "failed"
+_DAY = timedelta(days=1)
 
 
 @dataclass(slots=True)
 class _Side:
-    """One side of the removal: its days and the meter volumes it bills (with the share of a month)."""
+    """A run of the days supplied billed one way: the meter volumes it bills (with the share of each)."""
 
     part: str
-    days: int
+    first: date
+    last: date
     volumes: list[tuple[MeterVolume, Decimal]] = field(default_factory=list)
     norm: bool = False
+
+    @property
+    def days(self) -> int:
+        return max(0, (self.last - self.first).days + 1)
+
+    def days_of(self, first: date, last: date) -> int:
+        """Return how many of the days from `first` to `last` fall on this side."""
+        return max(0, (min(self.last, last) - max(self.first, first)).days + 1)
 
 
 def charge_with_removal(
@@ -82,49 +90,36 @@ def charge_with_removal(
     """Charge the service split at its meter's removal; False when the removal changes nothing here."""
     if not service.metered or not removed:
         return False
-    in_service = sorted(_meters_of(account, service, period), key=lambda m: (m.installed_on, m.id))
+    in_service = sorted(
+        meters_of(account=account, service=service, period=period), key=lambda m: (m.installed_on, m.id)
+    )
     pairs = _replacements(removed, in_service)
     taking_part = [m for m in removed if _takes_part(m, pairs.get(m.id), period, rules)]
     first_readings = {
-        m.id: _first_period_volume(m, period)
+        m.id: first_volume(meter=m, period=period)
         for m in pairs.values()
         if m is not None and not _has_reading_before(m, period)
     }
     if not taking_part and not first_readings:
         return False
-    ordinary = [
-        meter_volume(meter=m, period=period, category=account.category, rules=rules)
-        for m in in_service
-        if m.id not in first_readings
-    ]
+    volume_of = partial(meter_volume, period=period, category=account.category, rules=rules)
+    ordinary = [volume_of(meter=m) for m in in_service if m.id not in first_readings]
     if any(v.basis == Basis.NORM for v in ordinary):
         return False  # a meter in service without a usable reading: the whole service by the norm
-    until, after, removed_on = _sides(supplied, taking_part, removed, period)
-    volume_of = partial(meter_volume, period=period, category=account.category, rules=rules)
+    taking_over = _taking_over(taking_part, pairs, first_readings)
+    sides = _sides(supplied, taking_part or removed, taking_over.values(), period)
     for meter in taking_part:
-        if meter.removed_on is not None and meter.removed_on >= period.start:
-            _add(until, volume_of(meter=meter), period)
-        replacement = pairs.get(meter.id)
-        volume = first_readings.get(replacement.id) if replacement is not None else None
-        if volume is not None:
-            after.volumes.append((volume, Decimal(1)))
-        elif rules.removal_counts_as_failure:
-            _add(after, volume_of(meter=replace(meter, status=_FAILED)), period)
-        else:
-            after.norm = True
-    covered = {m.id for m in (pairs.get(o.id) for o in taking_part) if m is not None}
-    after.volumes.extend(
-        (volume, Decimal(1))
+        _bill_removed(sides, meter, taking_over.get(meter.id), supplied, volume_of, period, rules)
+    taken = {v.meter.id for v in taking_over.values()}
+    sides[-1].volumes.extend(
+        (volume, WHOLE)
         for meter_id, volume in first_readings.items()
-        if volume is not None and meter_id not in covered  # its removed meter's time is over
+        if volume is not None and meter_id not in taken  # its removed meter's time is over
     )
-    first_side = until if until.days else after
-    first_side.volumes.extend((v, Decimal(1)) for v in ordinary)
-    if not after.days:  # removed on the last day supplied: a replacement's first days count before it
-        until.volumes.extend(after.volumes)
-    for side in (until, after):
-        if side.days:
-            _charge_side(result, account, service, side, removed_on, period, book)
+    next(side for side in sides if side.days).volumes.extend((v, WHOLE) for v in ordinary)
+    removed_on = max(m.removed_on for m in taking_part or removed if m.removed_on is not None)
+    for side in _merged(sides):
+        _charge_side(result, account, service, side, removed_on, period, book)
     return True
 
 
@@ -149,59 +144,126 @@ def _replacements(removed: list[MeterFacts], in_service: list[MeterFacts]) -> di
 def _takes_part(
     meter: MeterFacts, replacement: MeterFacts | None, period: BillingPeriod, rules: FallbackRules
 ) -> bool:
-    """Tell whether a removed meter bills (part of) the period: removed in it, or failed and unreplaced."""
+    """Tell whether a removed meter bills (part of) the period.
+
+    It does when removed in it, when failed and never replaced, and when its replacement came after
+    the period's first day (the days before it came are the removed meter's, as a failed one's).
+    """
     assert meter.removed_on is not None  # noqa: S101 - the removed meters only
     if meter.removed_on >= period.start:
         return True
-    return replacement is None and rules.removal_counts_as_failure
+    if replacement is None:
+        return rules.removal_counts_as_failure
+    return replacement.installed_on > period.start
+
+
+def _taking_over(
+    taking_part: list[MeterFacts],
+    pairs: dict[int, MeterFacts | None],
+    first_readings: dict[int, MeterVolume | None],
+) -> dict[int, MeterVolume]:
+    """Return, by removed meter, its replacement's first volume where it bills by readings this period."""
+    found = {}
+    for meter in taking_part:
+        replacement = pairs.get(meter.id)
+        volume = first_readings.get(replacement.id) if replacement is not None else None
+        if volume is not None:
+            found[meter.id] = volume
+    return found
+
+
+def _bill_removed(
+    sides: tuple[_Side, _Side, _Side],
+    meter: MeterFacts,
+    replacement: MeterVolume | None,
+    supplied: tuple[date, date],
+    volume_of: Callable[..., MeterVolume],
+    period: BillingPeriod,
+    rules: FallbackRules,
+) -> None:
+    """Bill a removed meter's readings until its removal, its replacement's readings from its
+    installation, and the days between (or all after the removal, without one) as a failed meter's.
+    """
+    until, _between, after = sides
+    assert meter.removed_on is not None  # noqa: S101 - the removed meters only
+    if meter.removed_on >= supplied[0]:  # (removed before the account opened: not its consumption)
+        _add(until, volume_of(meter=meter), supplied[0], meter.removed_on, period)
+    if replacement is not None:
+        after.volumes.append((replacement, WHOLE))
+    last = replacement.meter.installed_on - _DAY if replacement is not None else supplied[1]
+    failed = partial(volume_of, meter=replace(meter, status=_FAILED))
+    _fall_back(sides, (meter.removed_on + _DAY, last), failed, period, rules)
 
 
 def _has_reading_before(meter: MeterFacts, period: BillingPeriod) -> bool:
     return any(start < period.start for start in usable_readings(meter=meter, period=period))
 
 
-def _first_period_volume(meter: MeterFacts, period: BillingPeriod) -> MeterVolume | None:
-    """Return a replacement's volume in its first period with a reading: that reading less its first one.
-
-    None when it has no reading this period or no installation reading to count from.
-    """
-    current = usable_readings(meter=meter, period=period).get(period.start)
-    start = _by_tariff_zone(meter, meter.initial) if meter.initial is not None else None
-    if current is None or start is None:
-        return None
-    by_zone = {zone: _used(meter, start[zone], current[zone]) for zone in meter.tariff_zones}
-    return MeterVolume(meter=meter, basis=Basis.METER, by_zone=by_zone, previous=start, current=dict(current))
-
-
 def _sides(
     supplied: tuple[date, date],
-    taking_part: list[MeterFacts],
-    removed: list[MeterFacts],
+    removals: list[MeterFacts],
+    taking_over: Iterable[MeterVolume],
     period: BillingPeriod,
-) -> tuple[_Side, _Side, date]:
-    """Return the two sides with their days and the removal day the lines name (the latest one)."""
+) -> tuple[_Side, _Side, _Side]:
+    """Cut the days supplied into the three sides, one after another (a side may have no days).
+
+    Until the latest removal in the period; then the days no meter measured; then from the first
+    day a replacement bills by its readings (its installation day) to the end.
+    """
     first, last = supplied
-    removals = [m.removed_on for m in taking_part or removed if m.removed_on is not None]
-    in_period = [day for day in removals if day >= period.start]
-    if in_period:
-        split = max(in_period)
-        until_days = max(0, (min(last, split) - first).days + 1)
-        after_from = max(first, split + timedelta(days=1))
-    else:
-        until_days, after_from = 0, first
-    after_days = max(0, (last - after_from).days + 1)
-    return _Side(Part.UNTIL_REMOVAL, until_days), _Side(Part.AFTER_REMOVAL, after_days), max(removals)
+    in_period = [m.removed_on for m in removals if m.removed_on is not None and m.removed_on >= period.start]
+    split = max(first - _DAY, min(last, max(in_period))) if in_period else first - _DAY
+    installed = [v.meter.installed_on for v in taking_over]
+    join = min(last + _DAY, max(split + _DAY, min(installed))) if installed else last + _DAY
+    return (
+        _Side(Part.UNTIL_REMOVAL, first, split),
+        _Side(Part.AFTER_REMOVAL, split + _DAY, join - _DAY),
+        _Side(Part.AFTER_REMOVAL, join, last),
+    )
 
 
-def _add(side: _Side, volume: MeterVolume, period: BillingPeriod) -> None:
-    """Bill the meter's volume on the side: readings whole, an average for the side's days, or the norm."""
+def _add(side: _Side, volume: MeterVolume, first: date, last: date, period: BillingPeriod) -> None:
+    """Bill the meter's volume on the side: readings whole, its average for its days there, or the norm."""
     if volume.basis == Basis.NORM:
         side.norm = True
         side.volumes.append((volume, Decimal(0)))
     elif volume.basis == Basis.AVERAGE:
-        side.volumes.append((volume, Decimal(side.days) / Decimal(period.days)))
+        side.volumes.append((volume, Decimal(side.days_of(first, last)) / Decimal(period.days)))
     else:
-        side.volumes.append((volume, Decimal(1)))
+        side.volumes.append((volume, WHOLE))
+
+
+def _fall_back(
+    sides: tuple[_Side, ...],
+    days: tuple[date, date],
+    failed: Callable[[], MeterVolume],
+    period: BillingPeriod,
+    rules: FallbackRules,
+) -> None:
+    """Bill the days on every side they touch as the failed meter's: its average, or the norm."""
+    touched = [side for side in sides if side.days_of(*days)]
+    if not touched:
+        return
+    volume = failed() if rules.removal_counts_as_failure else None
+    for side in touched:
+        if volume is None:
+            side.norm = True
+        else:
+            _add(side, volume, *days, period)
+
+
+def _merged(sides: tuple[_Side, ...]) -> list[_Side]:
+    """Return the sides with days; a side without days hands its readings to the one before (or after).
+
+    A meter removed on the last day supplied leaves no days after it: a replacement's first reading
+    then counts before the removal, rather than being lost.
+    """
+    for index, side in enumerate(sides):
+        if side.days or not side.volumes:
+            continue
+        before = [s for s in sides[:index] if s.days]
+        (before[-1] if before else next(s for s in sides[index:] if s.days)).volumes.extend(side.volumes)
+    return [side for side in sides if side.days]
 
 
 def _charge_side(
@@ -215,28 +277,18 @@ def _charge_side(
 ) -> None:
     counted = [(v, share) for v, share in side.volumes if v.basis != Basis.NORM]
     if side.norm or not counted:
-        lines, prices = _norm_lines(book, account, service, side.days, period)
+        lines, prices = lines_by_norm(
+            book=book, account=account, service=service, days=side.days, period=period
+        )
     else:
-        zones = {v.meter.zones for v, _share in counted}
-        if len(zones) > 1:
-            raise InvalidConsumption(
-                gettext("The meters of %(service)s have different numbers of zones.")
-                % {"service": service.name}
-            )
-        consumption: dict[str, Decimal] = {}
-        for v, share in counted:
-            for zone, value in v.by_zone.items():
-                part = (value * share).quantize(VOLUME, rounding=ROUND_HALF_UP)
-                consumption[zone] = consumption.get(zone, Decimal(0)) + part
-        basis = max((v.basis for v, _share in counted), key=_WEAKNESS.__getitem__)
-        tariff = _tariff(book, account, service, period, meter_zones=zones.pop())
-        charge = _compute(tariff, consumption, side.days, period, account)
-        lines, prices = _charge_lines(service, charge, basis)
+        lines, prices = lines_by_meters(
+            book=book, account=account, service=service, volumes=counted, days=side.days, period=period
+        )
     result.lines.extend(_marked(line, side, removed_on) for line in lines)
-    for v, _share in side.volumes:
-        result.meters.append((service.id, v, prices))
-        # A meter whose final reading closes a gap recalculates the gap's months billed by its average.
-        result.recalculations.extend(_recalculations(account, service, v, prices, period))
+    volumes = [v for v, _share in side.volumes]
+    record_meters(
+        result=result, account=account, service=service, volumes=volumes, prices=prices, period=period
+    )
 
 
 def _marked(line: Line, side: _Side, removed_on: date) -> Line:
