@@ -7,7 +7,7 @@ import pytest
 from abonent.customers.models import Account, Contact, Customer
 from abonent.integration.appliers.customers import CustomerAccountApplier
 from abonent.integration.models import ImportRun
-from abonent.integration.services import outcome_of
+from abonent.integration.services import outcome_of, run_import
 from tests.factories import CustomerFactory
 from tests.integration.helpers import index_names
 
@@ -52,9 +52,10 @@ def test_unread_indexes_are_dropped_while_it_writes_and_built_again_at_its_end(
 
     assert run.initial_load and run.deferred_indexes == []
     assert len(during) == 5 and all(names < before for names in during)
-    # What the import looks up while it writes stays: e-mails and INNs; the blocking keys wait.
-    assert "contact_value_idx" in during[0] and any("inn" in name for name in during[0])
-    assert not {"customer_name_idx", "customer_match_name_idx", "customer_match_block_idx"} & during[0]
+    # Only unique indexes stay: e-mails and INNs are looked up in memory, the blocking keys wait.
+    assert not any("inn" in name for name in during[0])
+    assert not {"contact_value_idx", "customer_name_idx", "customer_match_name_idx"} & during[0]
+    assert "customer_match_block_idx" not in during[0]
     assert index_names() == before
 
 
@@ -70,6 +71,31 @@ def test_customers_e_mails_and_inns_of_earlier_chunks_are_found(export, accounts
     reasons = dict(run.quarantine.values_list("row", "reasons"))
     assert reasons[3][0].startswith("duplicate_customer:email:")
     assert reasons[4][0].startswith("duplicate_customer:inn:")
+
+
+def test_a_resumed_first_load_finds_the_e_mails_and_inns_its_committed_chunks_stored(
+    export, accounts_profile, imported
+):
+    class Stopped(Exception):
+        pass
+
+    def stop_after_the_third_chunk(run: ImportRun) -> None:
+        if run.cursor == 3:
+            raise Stopped  # as a kill would: the run stays running with three chunks committed
+
+    with pytest.raises(Stopped):
+        imported(
+            accounts_profile, export, initial_load=True, chunk_rows=1, on_chunk=stop_after_the_third_chunk
+        )
+    stopped = ImportRun.objects.get()
+    assert stopped.deferred_indexes  # the new process starts on a table without the e-mail index
+
+    run = run_import(run_id=stopped.pk, chunk_rows=1)
+
+    assert [outcome_of(run, row) for row in range(5)] == ["A", "A", "A", "Q", "Q"]
+    reasons = dict(run.quarantine.values_list("row", "reasons"))
+    assert reasons[3] == [f"duplicate_customer:email:{Customer.objects.get(last_name='Иванов').pk}"]
+    assert reasons[4] == [f"duplicate_customer:inn:{Customer.objects.get(last_name='Петров').pk}"]
 
 
 def test_the_mode_is_not_taken_on_tables_that_hold_customers(export, accounts_profile, imported):

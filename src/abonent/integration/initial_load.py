@@ -2,9 +2,10 @@
 
 Each input row of a customer+account export writes a customer, its contacts, premises, an account and
 two source records; kept row by row, their secondary indexes are most of what those inserts cost
-(an index built once over the finished table is a sort, several times cheaper), and on PostgreSQL so
-are the foreign-key triggers at commit. The indexes the import reads while it writes (e-mail and INN
-look-ups, the unique account number and source records) stay; the duplicate search, which reads the
+(an index built once over the finished table is a sort, several times cheaper), and so are the
+foreign-key checks: PostgreSQL's triggers at commit, SQLite's probe per row and key. Only the unique
+indexes stay (account numbers, source records); the e-mails and INNs other customers hold are answered
+from memory (the applier keeps the repeated ones it stored), and the duplicate search, which reads the
 blocking keys' indexes, runs once over the whole load after they are built again.
 The dropped definitions are written on the run (`deferred_indexes`) in the transaction that drops
 them, so a run resumed after a crash, a failed run and a finished one all build them again; nothing
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -30,10 +33,12 @@ from abonent.integration.models import ImportRun, SourceRecord
 
 logger = logging.getLogger(__name__)
 
-# The columns the customer/account applier looks up while it writes: their indexes stay.
+# The tables a first load writes, with the columns the applier looks up in them while it writes (their
+# indexes stay): none besides the unique ones, which are never dropped. Its e-mail and INN look-ups are
+# answered from memory (`CustomerAccountApplier._taken`).
 _READ: dict[type[models.Model], set[tuple[str, ...]]] = {
-    Customer: {("inn",)},
-    Contact: {("kind", "value")},
+    Customer: set(),
+    Contact: set(),
     Account: set(),
     Premises: set(),
 }
@@ -88,6 +93,31 @@ def rebuild_indexes(run: ImportRun) -> None:
                     cursor.execute(create)
         ImportRun.objects.filter(pk=run.pk).update(deferred_indexes=[])
     run.deferred_indexes = []
+
+
+@contextmanager
+def foreign_keys_unchecked(run: ImportRun) -> Iterator[None]:
+    """Let a first load on SQLite write without the per-row foreign-key probes (checked at its end).
+
+    SQLite checks each key of each row as it is written (an account has three) and cannot drop a
+    foreign key; the pragma holds for this connection only, outside a transaction (inside one, as in
+    a test's, it is ignored and the checks simply stay). A run killed meanwhile leaves nothing behind:
+    the next connection checks again, and the resumed run checks the whole load at its end.
+    """
+    sqlite = run.initial_load and connection.vendor == "sqlite"
+    unchecked = sqlite and connection.disable_constraint_checking()
+    try:
+        yield
+    finally:
+        if unchecked:
+            connection.enable_constraint_checking()
+
+
+def check_loaded_foreign_keys() -> None:
+    """Check every foreign key of the tables a first load wrote in one pass each (SQLite; raises
+    IntegrityError). PostgreSQL checked them when `rebuild_indexes` added its constraints back."""
+    if connection.vendor == "sqlite":
+        connection.check_constraints(table_names=[model._meta.db_table for model in _READ])
 
 
 def analyze_loaded_tables() -> None:

@@ -48,8 +48,10 @@ from abonent.integration.errors import RowNotQuarantined, RunNotResumable, Unsup
 from abonent.integration.fields import KIND_KEYS, FileKind, fields_for, known_column_names
 from abonent.integration.initial_load import (
     analyze_loaded_tables,
+    check_loaded_foreign_keys,
     claim_initial_load,
     defer_indexes,
+    foreign_keys_unchecked,
     rebuild_indexes,
 )
 from abonent.integration.models import ImportChunk, ImportProfile, ImportRun, QuarantinedRow
@@ -163,7 +165,7 @@ def run_import(
             applier.start_initial_load(_usable(frame.with_row_index(POSITION)))
     preparation = time.monotonic() - started
     ImportRun.objects.filter(pk=run.pk, cursor=0).update(seconds=F("seconds") + preparation)
-    with _large_cache():
+    with _large_cache(), foreign_keys_unchecked(run):
         while run.cursor < frame.height:
             chunk_started = time.monotonic()
             chunk = frame.slice(run.cursor, chunk_rows)
@@ -357,7 +359,13 @@ def _first_indices(text: str, letter: str, count: int) -> list[int]:
 def _finish(run: ImportRun, applier: Any) -> ImportRun:
     share = run.quarantined / run.total_rows if run.total_rows else 0.0
     status = ImportRun.Status.SUSPICIOUS if share > SUSPICIOUS_SHARE else ImportRun.Status.FINISHED
-    rebuild_indexes(run)
+    try:
+        rebuild_indexes(run)
+        if run.initial_load:
+            check_loaded_foreign_keys()
+    except Exception as exc:  # a load that broke a key (never expected: its rows are built consistent)
+        _fail(run, exc)
+        raise
     if run.initial_load:
         analyze_loaded_tables()
     if run.initial_load and hasattr(applier, "finish_initial_load"):

@@ -68,6 +68,7 @@ _RECORD = {"key": pl.String, "row_hash": pl.Int64, "target_id": pl.Int64}
 # The values the applier looks up in the database before it writes (records, taken numbers, e-mails, INNs).
 _LOOKED_UP = ("external_id", "account_number", "email", "inn")
 _FIRST = "__first_position__"  # + the column's name
+_HELD = ("email", "inn")  # one customer each: a new customer holding another's is refused
 
 
 class CustomerAccountApplier:
@@ -83,6 +84,10 @@ class CustomerAccountApplier:
         # first row holding each (in position order); per chunk, the values met before it.
         self.first_seen: pl.DataFrame | None = None
         self.earlier: dict[str, pl.Series] = {}
+        # Initial-load mode: the e-mails and INNs met in more than one row of the run, and the customer
+        # holding each of them once stored (read from the table once, then kept as chunks create them).
+        self.repeated: dict[str, pl.Series] = {}
+        self.held: dict[str, dict[str, int]] | None = None
 
     def start_initial_load(self, usable: pl.DataFrame) -> None:
         """Look up only values an earlier chunk may have written: the run began on empty tables.
@@ -98,6 +103,11 @@ class CustomerAccountApplier:
             for c in columns
         ]
         self.first_seen = usable.select(pl.col(POSITION).cast(pl.Int64), *columns, *first).sort(POSITION)
+        self.repeated = {
+            c: usable.filter(pl.col(c) != "").filter(pl.col(c).is_duplicated())[c].unique()
+            for c in _HELD
+            if c in usable.columns
+        }
 
     def _note_earlier(self, frame: pl.DataFrame) -> None:
         """Keep, per looked-up column, the chunk's values first met in an earlier chunk (a short list)."""
@@ -173,6 +183,7 @@ class CustomerAccountApplier:
         created = created.with_columns(pl.Series(_ID, allocate_ids(Customer, created.height), dtype=pl.Int64))
         insert_frame(table_spec(Customer, _CUSTOMER_COLUMNS), _customer_frame(created, now))
         _insert_contacts(created)
+        self._hold(created)
         _update_customers(changed, now)
         keys = pl.col("external_id").alias("key")
         records_now = pl.concat(
@@ -190,14 +201,30 @@ class CustomerAccountApplier:
 
     def _refuse_exact_duplicates(self, created: pl.DataFrame) -> pl.DataFrame:
         """Refuse a new customer whose e-mail or INN another customer already has (here or earlier)."""
-        customers = connection.ops.quote_name(Customer._meta.db_table)
-        taken_email = _taken_emails(self._stored("email", created["email"]))
-        taken_inn = select_in(
-            f"SELECT inn, id FROM {customers} WHERE inn {{in_list}} AND id NOT IN ({_merged_ids()})",  # noqa: S608
-            self._stored("inn", created["inn"]),
-        )
-        created = _refuse_by(created, "email", taken_email)
-        return _refuse_by(created, "inn", taken_inn)
+        for column in _HELD:
+            created = _refuse_by(created, column, self._taken(column, created[column]))
+        return created
+
+    def _taken(self, column: str, values: pl.Series) -> list[tuple[Any, ...]]:
+        """Return (value, customer id) of the values a stored customer holds.
+
+        A first load answers from memory, so the e-mail and INN indexes can wait for its end too.
+        """
+        if self.first_seen is None:
+            return _TAKEN[column](values)
+        if self.held is None:
+            self.held = {c: _held_in_table(c, self.repeated.get(c)) for c in _HELD}
+        held = self.held[column]
+        return [(value, held[value]) for value in self._stored(column, values).to_list() if value in held]
+
+    def _hold(self, created: pl.DataFrame) -> None:
+        """Remember who holds the repeated e-mails and INNs of the customers just stored (a first load)."""
+        if self.held is None:
+            return
+        for column, held in self.held.items():
+            if column in self.repeated:
+                mine = created.filter(pl.col(column).is_in(self.repeated[column].implode()))
+                held.update(zip(mine[column].to_list(), mine[_ID].to_list(), strict=True))
 
     # --- duplicates ----------------------------------------------------------------------------------
     def _queue_duplicates(self, created: pl.DataFrame) -> None:
@@ -441,6 +468,45 @@ def _taken_emails(emails: pl.Series) -> list[tuple[Any, ...]]:
         emails,
         [Contact.Kind.EMAIL.value],
     )
+
+
+def _taken_inns(inns: pl.Series) -> list[tuple[Any, ...]]:
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    return select_in(
+        f"SELECT inn, id FROM {customers} WHERE inn {{in_list}} AND id NOT IN ({_merged_ids()})",  # noqa: S608
+        inns,
+    )
+
+
+_TAKEN = {"email": _taken_emails, "inn": _taken_inns}
+
+
+def _held_in_table(column: str, wanted: pl.Series | None) -> dict[str, int]:
+    """Return value → customer of the wanted e-mails or INNs already stored, in one pass over the table.
+
+    A first load starts on empty tables, so this finds something only when a run resumes; the table
+    is read whole because its index on the value is one of those the load defers.
+    """
+    if wanted is None or wanted.is_empty():
+        return {}
+    quote = connection.ops.quote_name
+    if column == "email":
+        sql = (
+            f"SELECT value, customer_id FROM {quote(Contact._meta.db_table)} WHERE kind = %s"  # noqa: S608
+            f" AND customer_id NOT IN ({_merged_ids()})"
+        )
+        params = [Contact.Kind.EMAIL.value]
+    else:
+        sql = (
+            f"SELECT inn, id FROM {quote(Customer._meta.db_table)} WHERE inn <> ''"  # noqa: S608
+            f" AND id NOT IN ({_merged_ids()})"
+        )
+        params = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        stored = rows_frame(cursor.fetchall(), {"value": pl.String, "customer": pl.Int64})
+    stored = stored.filter(pl.col("value").is_in(wanted.implode())).unique("value", keep="first")
+    return dict(zip(stored["value"].to_list(), stored["customer"].to_list(), strict=True))
 
 
 def _refuse_by(created: pl.DataFrame, column: str, taken: list[tuple[Any, ...]]) -> pl.DataFrame:
