@@ -9,11 +9,14 @@ import pytest
 
 from abonent.core.models import AuditEvent
 from abonent.core.periods import BillingPeriod
+from abonent.customers.models import SyncEvent
+from abonent.customers.sync import Topic
 from abonent.metering.errors import ReadingsRejected
 from abonent.metering.models import Channel, Meter, Reading
 from abonent.metering.services import submit_readings
 from tests.factories import MeterFactory
 from tests.metering.conftest import NOW, local
+from tests.metering.conftest import history as add_history
 
 pytestmark = pytest.mark.django_db
 
@@ -188,6 +191,45 @@ def test_a_backdated_reading_must_fit_between_its_neighbours(meter) -> None:  # 
             submitted_at=local(2026, 9, 21),
         )  # fmt: skip
     assert rejected_codes(excinfo) == {"T1": "higher_than_later"}
+
+
+def test_a_backdated_reading_behind_many_later_ones_is_checked_against_its_neighbours(account) -> None:  # type: ignore[no-untyped-def]
+    # 30 months from May 2024 (10 m³ a month): a correction of October 2024 lies under more later
+    # readings than the submission reads with the lock, so its neighbours are read again.
+    water = MeterFactory(account=account, zones=1, digits=5, serial_number="W-LONG")
+    add_history(water, start=BillingPeriod(2024, 5), months=30, t1=Decimal(100), step=(Decimal(10), None))
+    with pytest.raises(ReadingsRejected) as excinfo:  # November 2024 reads 160
+        submit_readings(
+            meter=water, values={"T1": Decimal(175)}, channel="bulk_file", submitted_at=local(2024, 10, 22)
+        )
+    assert rejected_codes(excinfo) == {"T1": "higher_than_later"}
+    with pytest.raises(ReadingsRejected) as excinfo:  # September 2024 reads 140
+        submit_readings(
+            meter=water, values={"T1": Decimal(139)}, channel="bulk_file", submitted_at=local(2024, 10, 22)
+        )
+    assert rejected_codes(excinfo) == {"T1": "lower_than_previous"}
+    fixed = submit_readings(
+        meter=water, values={"T1": Decimal(152)}, channel="bulk_file", submitted_at=local(2024, 10, 22)
+    )
+    counting = Reading.objects.get(meter=water, period=datetime.date(2024, 10, 1), superseded_at__isnull=True)
+    assert counting == fixed and fixed.t1 == Decimal(152)
+
+
+def test_each_accepted_reading_goes_to_the_billing_outbox_once(meter, customer, account) -> None:  # type: ignore[no-untyped-def]
+    first = submit_readings(meter=meter, values=GOOD, channel=Channel.CABINET, submitted_by=customer)
+    second = submit_readings(
+        meter=meter, values={"T1": Decimal("13410"), "T2": Decimal("5600")}, channel=Channel.CABINET
+    )
+    submit_readings(meter=meter, values=GOOD, channel=Channel.BULK_FILE)  # billing's own file: no echo
+    events = SyncEvent.objects.filter(topic=Topic.READING_SUBMITTED).order_by("id")
+    assert [event.idempotency_key for event in events] == [f"reading:{first.pk}", f"reading:{second.pk}"]
+    assert (events[1].customer_id, events[1].account_id) == (account.customer_id, account.pk)
+    assert events[1].payload == {
+        "meter": "E100",
+        "period": "2026-11-01",
+        "values": {"T1": "13410", "T2": "5600"},
+        "channel": "cabinet",
+    }
 
 
 def test_unusually_high_consumption_is_accepted_but_flagged(meter) -> None:  # type: ignore[no-untyped-def]

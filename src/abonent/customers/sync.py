@@ -8,6 +8,7 @@ API (cursor = event id, at-least-once, acknowledged) or receives them as files o
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -42,26 +43,50 @@ def record_change(
     this for every submission, and building the ORM statement cost as much as the reading's own insert.
     """
     key = idempotency_key or f"{topic}:{uuid.uuid4().hex}"
-    ops = connection.ops
     with connection.cursor() as cursor:
-        cursor.execute(
-            _insert_statement(connection.vendor),
-            [
-                topic,
-                customer_id,
-                account_id,
-                ops.adapt_json_value(payload, None),  # as the field (no encoder) would
-                key,
-                ops.adapt_datetimefield_value(timezone.now()),
-            ],
-        )
+        cursor.execute(change_insert_sql(), [*Change(topic, payload, customer_id, account_id).params(), key])
+
+
+# The key is the last column so that a writer may compute it in SQL from the row it has just written.
+_COLUMNS = ("topic", "customer_id", "account_id", "payload", "created_at", "idempotency_key")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One outbox event but its idempotency key."""
+
+    topic: str
+    payload: dict[str, Any]
+    customer_id: int | None = None
+    account_id: int | None = None
+
+    def params(self) -> list[Any]:
+        """Return the values of the outbox row but its key, as the driver takes them."""
+        ops = connection.ops
+        return [
+            self.topic,
+            self.customer_id,
+            self.account_id,
+            ops.adapt_json_value(self.payload, None),  # as the field (no encoder) would
+            ops.adapt_datetimefield_value(timezone.now()),
+        ]
+
+
+def change_insert_sql(*, key_sql: str = "%s", source: str = "") -> str:
+    """Return the outbox INSERT … ON CONFLICT DO NOTHING taking `Change.params()` and then the key.
+
+    `key_sql` and `source` let a statement that writes the changed row compute the key from it, so the
+    change and its event go to the database in one statement (metering's reading submission does).
+    """
+    return _insert_statement(connection.vendor, key_sql, source)
 
 
 @cache
-def _insert_statement(vendor: str) -> str:  # the vendor is part of the key: quoting is its own
+def _insert_statement(vendor: str, key_sql: str, source: str) -> str:  # the vendor: quoting is its own
     quote = connection.ops.quote_name
-    columns = ("topic", "customer_id", "account_id", "payload", "idempotency_key", "created_at")
+    values = ", ".join(["%s"] * (len(_COLUMNS) - 1) + [key_sql])
+    select = f"SELECT {values} FROM {source}" if source else f"VALUES ({values})"  # noqa: S608 - names only
     return (
-        f"INSERT INTO {quote(SyncEvent._meta.db_table)} ({', '.join(quote(c) for c in columns)})"  # noqa: S608
-        f" VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({quote('idempotency_key')}) DO NOTHING"
+        f"INSERT INTO {quote(SyncEvent._meta.db_table)} ({', '.join(quote(c) for c in _COLUMNS)}) {select}"
+        f" ON CONFLICT ({quote('idempotency_key')}) DO NOTHING"
     )

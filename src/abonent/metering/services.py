@@ -22,8 +22,8 @@ from abonent.core.freshness import touch_customers
 from abonent.core.models import AuditEvent
 from abonent.core.periods import BillingPeriod
 from abonent.customers.models import Account
+from abonent.customers.sync import Change
 from abonent.customers.sync import Topic as SyncTopic
-from abonent.customers.sync import record_change
 from abonent.identity.models import User
 from abonent.metering import sql
 from abonent.metering.errors import (
@@ -55,6 +55,10 @@ from abonent.metering.windows import local_day, period_for
 
 # Twelve months of consumption before the new reading judge whether it is unusually high.
 HISTORY_READINGS = 13
+# Read with the meter's lock: the period's own reading and the history before it, plus one of a later
+# period (a reading for a past period must stay below it). A submission with more later readings than
+# that reads its history again.
+_NEWEST = HISTORY_READINGS + 2
 # A PIN checked against a missing row still costs one hash, so timing does not reveal accounts.
 _DUMMY_PIN_HASH = make_password("0000")
 
@@ -97,14 +101,14 @@ def submit_readings(
     values = {str(zone).strip().upper(): _decimal(value) for zone, value in values.items()}
     limits = Thresholds.from_settings()
     with transaction.atomic():
-        subject = _lock(meter.pk)
+        subject, newest = _lock(meter.pk)
         day = local_day(submitted_at, subject.tz)
         if submitted_at > now + limits.future_tolerance:
             raise ReadingsRejected([FutureReading(day=day)])
         if problems := check_meter(meter=subject.facts, day=day):
             raise ReadingsRejected(problems)
         period = period_for(day, end_day=subject.window_end_day)
-        history = _History.of(meter.pk, period, subject.tz)
+        history = _History.of(meter.pk, period, subject.tz, newest)
         if errors := check_values(
             values=values,
             meter=subject.facts,
@@ -116,23 +120,16 @@ def submit_readings(
         given = {zone: value for zone, value in values.items() if value is not None}
         new = PastReading(period=period, values=given, taken_on=day)
         average = _usual_if_unusual(history.earlier, new, subject.facts.digits, limits)
-        reading = _insert(meter.pk, period, given, history, channel, submitted_by, submitted_at, now, average)
+        # Readings from billing's own files are not echoed back to it.
+        change = (
+            None if channel == Channel.BULK_FILE else _reading_change(meter, subject, period, given, channel)
+        )
+        reading = _insert(
+            meter.pk, period, given, history, channel, submitted_by, submitted_at, now, average, change
+        )
         if submitted_by is not None and submitted_by.is_staff:  # staff acting for a customer are audited
             _audit_staff_reading(reading, submitted_by, channel)
         touch_customers([subject.customer_id])
-        if channel != Channel.BULK_FILE:  # readings from billing's own files are not echoed back to it
-            record_change(
-                topic=SyncTopic.READING_SUBMITTED,
-                customer_id=subject.customer_id,
-                account_id=meter.account_id,
-                payload={
-                    "meter": meter.serial_number,
-                    "period": reading.period.isoformat(),
-                    "values": {zone: str(value) for zone, value in given.items()},
-                    "channel": channel,
-                },
-                idempotency_key=f"reading:{reading.pk}",
-            )
     return reading
 
 
@@ -153,10 +150,13 @@ class _Subject:
     customer_id: int
 
 
-def _lock(meter_id: int) -> _Subject:
-    # One submission per meter at a time: the unique index would refuse the loser anyway, the lock
-    # makes it wait and supersede properly instead. (SQLite serialises writers by itself.)
-    row = sql.lock_meter(meter_id)
+def _lock(meter_id: int) -> tuple[_Subject, list[sql.ReadingRow]]:
+    """Lock the meter and return it with its newest counting readings (newest first).
+
+    One submission per meter at a time: the unique index would refuse the loser anyway, the lock
+    makes it wait and supersede properly instead. (SQLite serialises writers by itself.)
+    """
+    row, newest = sql.lock_with_history(meter_id, _NEWEST)
     if row is None:
         raise MeterNotFound()
     facts = MeterFacts(
@@ -168,9 +168,10 @@ def _lock(meter_id: int) -> _Subject:
         next_verification_on=row.next_verification_on,
         removed_on=row.removed_on,
     )
-    return _Subject(
+    subject = _Subject(
         facts=facts, tz=_zone(row.time_zone), window_end_day=row.window_end_day, customer_id=row.customer_id
     )
+    return subject, newest
 
 
 @lru_cache(maxsize=64)
@@ -187,8 +188,13 @@ class _History:
     later: PastReading | None
 
     @classmethod
-    def of(cls, meter_id: int, period: BillingPeriod, tz: tzinfo) -> _History:
-        recent, later = sql.counting_around(meter_id, period.start, HISTORY_READINGS + 1)
+    def of(cls, meter_id: int, period: BillingPeriod, tz: tzinfo, newest: list[sql.ReadingRow]) -> _History:
+        """Split the meter's newest counting readings around the period (reading more if they fall short)."""
+        recent = [row for row in newest if row.period <= period.start]
+        after = [row for row in newest if row.period > period.start]  # newest first: the next is the last
+        later = after[-1] if after else None
+        if len(newest) == _NEWEST and len(recent) < HISTORY_READINGS + 1:
+            recent, later = sql.counting_around(meter_id, period.start, HISTORY_READINGS + 1)
         same = recent[0] if recent and recent[0].period == period.start else None
         return cls(
             earlier=[_past(row, tz) for row in reversed(recent) if row.period < period.start],
@@ -215,27 +221,42 @@ def _insert(
     submitted_at: datetime,
     now: datetime,
     average: Decimal | None,
+    change: Change | None,
 ) -> Reading:
-    """Write the reading; it supersedes this period's earlier one, unless that one is newer."""
+    """Write the reading and its outbox event, superseding the period's earlier one unless that is newer."""
     same = history.same
     same_is_older = same is not None and same.submitted_at <= submitted_at
-    if same is not None and same_is_older:
-        sql.supersede(same.id, now)
-    return sql.insert(
-        Reading(
-            meter_id=meter_id,
-            period=period.start,
-            t1=given["T1"],  # every meter has T1, and check_values refused a missing one
-            t2=given.get("T2"),
-            t3=given.get("T3"),
-            submitted_at=submitted_at,
-            channel=channel,
-            submitted_by=submitted_by if submitted_by is not None and submitted_by.is_authenticated else None,
-            # An older submission arriving late (a bulk file, a backdated call) is kept as history only.
-            superseded_at=None if same is None or same_is_older else now,
-            review=Reading.Review.PENDING if average is not None else Reading.Review.NONE,
-            average_consumption=average,
-        )
+    reading = Reading(
+        meter_id=meter_id,
+        period=period.start,
+        t1=given["T1"],  # every meter has T1, and check_values refused a missing one
+        t2=given.get("T2"),
+        t3=given.get("T3"),
+        submitted_at=submitted_at,
+        channel=channel,
+        submitted_by=submitted_by if submitted_by is not None and submitted_by.is_authenticated else None,
+        # An older submission arriving late (a bulk file, a backdated call) is kept as history only.
+        superseded_at=None if same is None or same_is_older else now,
+        review=Reading.Review.PENDING if average is not None else Reading.Review.NONE,
+        average_consumption=average,
+    )
+    superseding = same.id if same is not None and same_is_older else None
+    return sql.save(reading, superseding=superseding, at=now, change=change)
+
+
+def _reading_change(
+    meter: Meter, subject: _Subject, period: BillingPeriod, given: dict[str, Decimal], channel: str
+) -> Change:
+    return Change(
+        topic=SyncTopic.READING_SUBMITTED,
+        customer_id=subject.customer_id,
+        account_id=meter.account_id,
+        payload={
+            "meter": meter.serial_number,
+            "period": period.start.isoformat(),
+            "values": {zone: str(value) for zone, value in given.items()},
+            "channel": channel,
+        },
     )
 
 

@@ -21,6 +21,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 
 from abonent.core.models import Branch, Organisation
 from abonent.customers.models import Account
+from abonent.customers.sync import Change, change_insert_sql
 from abonent.identity.models import AccountAccess
 from abonent.identity.selectors import active_grant_sql
 from abonent.metering.models import ZONE_CODES, Meter, Reading
@@ -59,22 +60,45 @@ def _table(model: type) -> str:
     return _q(model._meta.db_table)  # type: ignore[attr-defined]  # a Django model class
 
 
-def lock_meter(meter_id: int) -> MeterRow | None:
-    """Return what a submission needs about the meter, locking its row until the transaction ends."""
+def lock_with_history(meter_id: int, depth: int) -> tuple[MeterRow | None, list[ReadingRow]]:
+    """Lock the meter's row until the transaction ends and read its `depth` newest counting readings.
+
+    The history is read after the lock is granted (on PostgreSQL each statement of a read-committed
+    transaction sees what was committed when it starts), so a submission that waited for another sees
+    that one's reading. On PostgreSQL both statements and the transaction's BEGIN go in one round trip
+    (psycopg's pipeline mode): the submission is the busiest write and waits on the network less.
+    """
     lock = " FOR UPDATE OF m" if connection.features.has_select_for_update_of else ""
-    sql = (
+    newest = f"{_counting()} ORDER BY period DESC LIMIT %s"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as meter, connection.cursor() as readings:
+            with connection.connection.pipeline():
+                meter.execute(_meter_statement() + lock, [meter_id])
+                readings.execute(newest, [meter_id, depth])
+            row = meter.fetchone()
+            rows = readings.fetchall()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_meter_statement() + lock, [meter_id])
+            row = cursor.fetchone()
+            cursor.execute(newest, [meter_id, depth])
+            rows = cursor.fetchall()
+    return (_meter_row(row) if row is not None else None), _reading_rows(rows)
+
+
+@cache
+def _meter_statement() -> str:
+    return (
         "SELECT m.serial_number, m.zones, m.digits, m.status, m.installed_on, m.next_verification_on,"  # noqa: S608
         " m.removed_on, b.time_zone, o.readings_window_end_day, a.customer_id"
         f" FROM {_table(Meter)} m JOIN {_table(Account)} a ON a.id = m.account_id"
         f" JOIN {_table(Branch)} b ON b.id = a.branch_id"
         f" JOIN {_table(Organisation)} o ON o.id = b.organisation_id"
-        f" WHERE m.id = %s{lock}"
+        " WHERE m.id = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [meter_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
+
+
+def _meter_row(row: tuple) -> MeterRow:
     (
         serial,
         zones,
@@ -115,7 +139,13 @@ def meter_with_role(meter_id: int, user_id: int) -> Meter | None:
     return next(iter(Meter.objects.raw(sql, [user_id, *params, meter_id])), None)
 
 
-_COLUMNS = "id, period, t1, t2, t3, submitted_at"
+@cache
+def _counting() -> str:
+    """The meter's readings that count (not superseded), with the columns `_reading_rows` reads."""
+    return (
+        f"SELECT id, period, t1, t2, t3, submitted_at FROM {_table(Reading)}"  # noqa: S608 - table name only
+        " WHERE meter_id = %s AND superseded_at IS NULL"
+    )
 
 
 def counting_around(
@@ -123,28 +153,19 @@ def counting_around(
 ) -> tuple[list[ReadingRow], ReadingRow | None]:
     """Return the meter's counting readings of the period and before (newest first) and the first after.
 
-    One statement for both (a round trip less per submission): the readings up to the period, then at
-    most one of a later period.
+    For a submission far behind later ones, which `lock_with_history`'s newest readings do not reach.
     """
-    readings = _table(Reading)
-    counting = f"SELECT {_COLUMNS} FROM {readings} WHERE meter_id = %s AND superseded_at IS NULL"  # noqa: S608
     sql = (
-        f"SELECT * FROM ({counting} AND period <= %s ORDER BY period DESC LIMIT %s) AS earlier_rows"  # noqa: S608
-        f" UNION ALL SELECT * FROM ({counting} AND period > %s ORDER BY period LIMIT 1) AS later_rows"
+        f"SELECT * FROM ({_counting()} AND period <= %s ORDER BY period DESC LIMIT %s) AS earlier_rows"  # noqa: S608
+        f" UNION ALL SELECT * FROM ({_counting()} AND period > %s ORDER BY period LIMIT 1) AS later_rows"
     )
     start = _adapt(period_start, connection.ops)
-    rows = _rows(sql, [meter_id, start, limit, meter_id, start])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [meter_id, start, limit, meter_id, start])
+        rows = _reading_rows(cursor.fetchall())
     up_to = [row for row in rows if row.period <= period_start]
     after = [row for row in rows if row.period > period_start]
     return up_to, after[0] if after else None
-
-
-def supersede(reading_id: int, at: datetime) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_table(Reading)} SET superseded_at = %s WHERE id = %s",  # noqa: S608 - table name only
-            [_adapt(at, connection.ops), reading_id],
-        )
 
 
 _INSERTED = (
@@ -162,18 +183,59 @@ _INSERTED = (
 )
 
 
-def insert(reading: Reading) -> Reading:
-    """Insert the unsaved reading and return it with its id."""
+def save(reading: Reading, *, superseding: int | None, at: datetime, change: Change | None) -> Reading:
+    """Insert the unsaved reading, superseding the reading `superseding` at `at`, with its outbox event.
+
+    The event's idempotency key is "reading:<id>". On PostgreSQL the three writes are one statement
+    (data-modifying WITH), a round trip and two statement executions less per submission.
+    """
     ops = connection.ops
     values = [_adapt(getattr(reading, name), ops) for name in _INSERTED]
-    placeholders = ", ".join(["%s"] * len(_INSERTED))
-    sql = f"INSERT INTO {_table(Reading)} ({', '.join(_INSERTED)}) VALUES ({placeholders}) RETURNING id"  # noqa: S608
+    moment = _adapt(at, ops)
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        reading.pk = cursor.fetchone()[0]
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _save_statement(with_change=change is not None),
+                [moment, superseding, *values, *(change.params() if change else [])],
+            )
+            reading.pk = cursor.fetchone()[0]
+        else:
+            if superseding is not None:
+                cursor.execute(_supersede_statement(), [moment, superseding])
+            cursor.execute(_insert_statement(), values)
+            reading.pk = cursor.fetchone()[0]
+            if change is not None:
+                cursor.execute(change_insert_sql(), [*change.params(), f"reading:{reading.pk}"])
     reading._state.adding = False
     reading._state.db = connection.alias
     return reading
+
+
+@cache
+def _supersede_statement() -> str:
+    return f"UPDATE {_table(Reading)} SET superseded_at = %s WHERE id = %s"  # noqa: S608 - table name only
+
+
+@cache
+def _insert_statement(source: str = "") -> str:
+    columns = ", ".join(_INSERTED)
+    values = ", ".join(["%s"] * len(_INSERTED))
+    rows = f"SELECT {values} FROM {source}" if source else f"VALUES ({values})"  # noqa: S608 - names only
+    return f"INSERT INTO {_table(Reading)} ({columns}) {rows} RETURNING id"
+
+
+@cache
+def _save_statement(*, with_change: bool) -> str:
+    # The insert reads from the update's result, so PostgreSQL runs the update first: the earlier reading
+    # leaves the partial unique index of counting readings before the new one enters it. (The parts of a
+    # WITH otherwise run in no promised order.)
+    key = "'reading:' || inserted.id"
+    change = f", change AS ({change_insert_sql(key_sql=key, source='inserted')})" if with_change else ""
+    return (
+        f"WITH superseded AS ({_supersede_statement()} RETURNING id),"  # noqa: S608 - names only
+        f" inserted AS ({_insert_statement('(SELECT count(*) FROM superseded) AS superseded_first')})"
+        f"{change} SELECT id FROM inserted"
+    )
 
 
 def _adapt(value: object, ops: BaseDatabaseOperations) -> Any:
@@ -191,10 +253,7 @@ def _adapt(value: object, ops: BaseDatabaseOperations) -> Any:
     return value
 
 
-def _rows(sql: str, params: list[Any]) -> list[ReadingRow]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+def _reading_rows(rows: list[tuple]) -> list[ReadingRow]:
     return [
         ReadingRow(
             id=row[0],
