@@ -32,8 +32,16 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
             # (measured: 20,000 ids in 34 ms instead of 310 ms).
             cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
             sequence = cursor.fetchone()[0]
-            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
-            return [row[0] for row in cursor.fetchall()]
+            # The ids come back as their bounds when they are one block (always, unless another session
+            # took some meanwhile), instead of one row each (50,000 rows to fetch and convert a chunk).
+            cursor.execute(
+                "SELECT min(id), max(id), CASE WHEN max(id) - min(id) + 1 = count(*) THEN NULL"
+                " ELSE array_agg(id ORDER BY id) END"
+                " FROM (SELECT nextval(%s::regclass) AS id FROM generate_series(1, %s)) AS taken",
+                [sequence, count],
+            )
+            low, high, scattered = cursor.fetchone()
+            return list(range(low, high + 1)) if scattered is None else list(scattered)
         # SQLite: the IMMEDIATE transaction holds the write lock, so max(id) cannot move under us.
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")  # noqa: S608
         start = cursor.fetchone()[0] + 1
