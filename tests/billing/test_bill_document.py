@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
+import io
 import json
 
 import pytest
+from django.utils import timezone
+from pypdf import PdfReader
 
 from abonent.billing.models import Bill
 from abonent.billing.selectors import bill_document_data
 from abonent.billing.services.charge_run import run_pending_chunks, start_charge_run
 from abonent.billing.services.qr import parse_payload
-from tests.billing.charge_setup import OCTOBER, build_example
+from abonent.customers.models import Resource
+from abonent.documents.composition import bill_document
+from abonent.documents.selectors import render_document
+from abonent.metering.models import Reading
+from tests.billing.charge_setup import OCTOBER, add_reading, build_example
+from tests.factories import MeterFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +90,44 @@ def test_qr_payload_pays_the_amount_due_to_the_supplier(bill, account):
     assert payload.fields["PersAcc"] == account.number
     assert payload.fields["PaymPeriod"] == "102026"
     assert payload.fields["PersonalAcc"] == account.branch.organisation.bank_account
+
+
+def test_bill_pdf_names_the_sides_of_a_meter_removal_as_the_bill_page_does(client_for, customer, account):
+    """Electricity meter removed 10.10 at its October reading (too little history for an average), a new
+    one installed 20.10 at 0 reading 30 on 24.10: 1–10 October by the old meter, 11–19 by the norm (no
+    meter measured them), 20–31 by the new meter. The PDF's lines say so, in the bill page's words.
+    """
+    example = build_example(account)
+    old = example.power_meter
+    old.status, old.removed_on, old.installed_on = (
+        "decommissioned",
+        OCTOBER.day(10),
+        datetime.date(2020, 1, 1),
+    )
+    old.save(update_fields=["status", "removed_on", "installed_on"])
+    new = MeterFactory(
+        account=account, resource=Resource.ELECTRICITY, zones=1, digits=6, installed_on=OCTOBER.day(20)
+    )
+    installed = timezone.make_aware(datetime.datetime.combine(OCTOBER.day(20), datetime.time(11)))
+    Reading.objects.create(
+        meter=new,
+        period=OCTOBER.start,
+        t1=0,
+        submitted_at=installed,
+        superseded_at=installed,
+        channel="staff_phone",
+    )
+    add_reading(new, OCTOBER, "30")
+    run_pending_chunks(run=start_charge_run(branch=account.branch, period=OCTOBER, enqueue=False))
+    bill = Bill.objects.get(account=account)
+
+    pdf = render_document(document=bill_document(bill=bill))
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    page = " ".join(client_for(customer).get(f"/cabinet/bills/{bill.pk}/").content.decode().split())
+    for label in (
+        "по счётчику до снятия 10.10.2026",
+        "по нормативу после снятия счётчика",
+        "по новому счётчику после снятия прежнего",
+    ):
+        assert label in text, label
+        assert label in page, label
