@@ -74,8 +74,9 @@ class FallbackRules:
     average_months_min: int = 3
     average_periods_household: int = 3
     average_periods_business: int = 2
-    # A meter removed without a replacement counts as failed: the days after its removal, and the
-    # periods after, are billed by its average (then the norm). Off: by the norm at once.
+    # A removed meter counts as failed for the days no meter measured — after its removal without a
+    # replacement (and the periods after), or until a later replacement's installation: they are
+    # billed by its average (then the norm). Off: by the norm at once.
     removal_counts_as_failure: bool = True
 
     def average_periods(self, category: str) -> int:
