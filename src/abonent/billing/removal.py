@@ -181,9 +181,7 @@ def _bill_removed(
     period: BillingPeriod,
     rules: FallbackRules,
 ) -> None:
-    """Bill a removed meter's readings until its removal, its replacement's readings from its
-    installation, and the days between (or all after the removal, without one) as a failed meter's.
-    """
+    """Bill a removed meter's readings, its replacement's, and the days no meter measured as failed ones."""
     until, _between, after = sides
     assert meter.removed_on is not None  # noqa: S101 - the removed meters only
     if meter.removed_on >= supplied[0]:  # (removed before the account opened: not its consumption)
