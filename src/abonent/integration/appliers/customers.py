@@ -17,7 +17,6 @@ from typing import Any
 
 import polars as pl
 from django.db import connection
-from django.db.models import Max, Min
 from rapidfuzz import fuzz
 
 from abonent.core.bulk import table_spec
@@ -46,6 +45,7 @@ from abonent.integration.appliers.keys import (
     CUSTOMER_HASH,
     with_customer_keys,
 )
+from abonent.integration.appliers.pairs import queue_all_duplicates
 from abonent.integration.appliers.records import load_records_frame, save_records_frame
 from abonent.integration.cleaning import CUSTOMER_KIND
 
@@ -238,12 +238,11 @@ class CustomerAccountApplier:
     def finish_initial_load(self) -> None:
         """Queue the likely duplicates of every customer of a first load, in one pass over the whole table.
 
-        Run once the indexes are back: the blocking keys' indexes are among those a first load defers,
-        so the duplicate search waits for them instead of keeping them up row by row.
+        The blocking keys' indexes are among those a first load defers, so the duplicate search waits
+        for its end instead of keeping them up row by row; it then reads the keys once and pairs them in
+        memory (`appliers.pairs`).
         """
-        bounds = Customer.objects.aggregate(low=Min("pk"), high=Max("pk"))
-        if bounds["low"] is not None:
-            self._queue_pairs(bounds["low"], bounds["high"], {}, mine=None)
+        queue_all_duplicates(source=f"import:{self.run_id}")
 
     def _queue_pairs(self, low: int, high: int, names: dict[int, str], mine: set[int] | None) -> None:
         """Score and queue the blocked pairs of the new customers with ids low..high (all, or `mine`)."""
