@@ -44,3 +44,21 @@ def test_the_pairs_found_in_memory_are_those_sql_finds(
 
     assert _queued() == by_sql and queued == len(by_sql)
     assert len(by_sql) > 10 and any("phone" in reasons for *_ignored, reasons in by_sql)
+
+
+def test_a_first_load_queues_from_what_it_kept_what_sql_finds_in_its_tables(
+    tmp_path, accounts_profile, imported
+):
+    write_dirty_export(rows=3000, out=tmp_path / "x.csv", seed=5)
+    run = imported(accounts_profile, tmp_path / "x.csv", initial_load=True, chunk_rows=700)
+    assert run.initial_load
+    from_memory = _queued()
+    DuplicateCandidate.objects.all().delete()
+    applier = CustomerAccountApplier(
+        source_id=accounts_profile.source_id, branch_id=0, kind="accounts", run_id=run.pk, today=None
+    )
+    ids = Customer.objects.order_by("pk").values_list("pk", flat=True)
+
+    applier._queue_pairs(ids.first(), ids.last(), {}, mine=None)
+
+    assert _queued() == from_memory and len(from_memory) > 10

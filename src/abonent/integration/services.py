@@ -162,7 +162,7 @@ def run_import(
     if claim_initial_load(run):
         defer_indexes(run)
         if hasattr(applier, "start_initial_load"):
-            applier.start_initial_load(_usable(frame.with_row_index(POSITION)))
+            applier.start_initial_load(_usable(frame.with_row_index(POSITION)), from_start=run.cursor == 0)
     preparation = time.monotonic() - started
     ImportRun.objects.filter(pk=run.pk, cursor=0).update(seconds=F("seconds") + preparation)
     with _large_cache(), foreign_keys_unchecked(run):

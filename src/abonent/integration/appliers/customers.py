@@ -45,7 +45,7 @@ from abonent.integration.appliers.keys import (
     CUSTOMER_HASH,
     with_customer_keys,
 )
-from abonent.integration.appliers.pairs import queue_all_duplicates
+from abonent.integration.appliers.pairs import CUSTOMER_KEYS, queue_all_duplicates
 from abonent.integration.appliers.records import load_records_frame, save_records_frame
 from abonent.integration.cleaning import CUSTOMER_KIND
 
@@ -88,15 +88,20 @@ class CustomerAccountApplier:
         # holding each of them once stored (read from the table once, then kept as chunks create them).
         self.repeated: dict[str, pl.Series] = {}
         self.held: dict[str, dict[str, int]] | None = None
+        # A first load begun by this applier: its customers' names and keys, and their phones, as stored
+        # (the duplicate search at its end reads them from here instead of the tables).
+        self.loaded: dict[str, list[pl.DataFrame]] | None = None
 
-    def start_initial_load(self, usable: pl.DataFrame) -> None:
+    def start_initial_load(self, usable: pl.DataFrame, *, from_start: bool) -> None:
         """Look up only values an earlier chunk may have written: the run began on empty tables.
 
         `usable` is every row of the run that reaches the applier (POSITION + fields). A value first
         met in the chunk at hand cannot be stored yet, so most look-ups of a first load (every new
         customer's key, account number, e-mail and INN) are skipped; a resumed run finds the values of
-        its committed chunks the usual way.
+        its committed chunks the usual way. A run applied `from_start` by this applier keeps what its
+        duplicate search needs as it writes; a resumed one reads it from the tables at its end.
         """
+        self.loaded = {"customers": [], "phones": []} if from_start else None
         columns = [c for c in _LOOKED_UP if c in usable.columns]
         first = [
             pl.when(pl.col(c) != "").then(pl.col(POSITION).min().over(c)).alias(f"{_FIRST}{c}")
@@ -181,9 +186,16 @@ class CustomerAccountApplier:
         refused = created.filter(pl.col(_REASON).is_not_null())
         created = created.filter(pl.col(_REASON).is_null())
         created = created.with_columns(pl.Series(_ID, allocate_ids(Customer, created.height), dtype=pl.Int64))
-        insert_frame(table_spec(Customer, _CUSTOMER_COLUMNS), _customer_frame(created, now))
-        _insert_contacts(created)
+        stored = _customer_frame(created, now)
+        insert_frame(table_spec(Customer, _CUSTOMER_COLUMNS), stored)
+        contacts = _insert_contacts(created)
         self._hold(created)
+        if self.loaded is not None:
+            self.loaded["customers"].append(stored.select(CUSTOMER_KEYS))
+            phones = contacts.filter(pl.col("kind") == Contact.Kind.PHONE.value)
+            self.loaded["phones"].append(
+                phones.select(pl.col("customer_id").alias("id"), pl.col("value").alias("key"))
+            )
         _update_customers(changed, now)
         keys = pl.col("external_id").alias("key")
         records_now = pl.concat(
@@ -242,7 +254,11 @@ class CustomerAccountApplier:
         for its end instead of keeping them up row by row; it then reads the keys once and pairs them in
         memory (`appliers.pairs`).
         """
-        queue_all_duplicates(source=f"import:{self.run_id}")
+        kept: dict[str, pl.DataFrame | None] = {}
+        if self.loaded is not None:
+            kept["customers"] = pl.concat(self.loaded["customers"]) if self.loaded["customers"] else None
+            kept["phones"] = pl.concat(self.loaded["phones"]) if self.loaded["phones"] else None
+        queue_all_duplicates(source=f"import:{self.run_id}", **kept)
 
     def _queue_pairs(self, low: int, high: int, names: dict[int, str], mine: set[int] | None) -> None:
         """Score and queue the blocked pairs of the new customers with ids low..high (all, or `mine`)."""
@@ -566,12 +582,14 @@ def _contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts).sort("customer_id", "kind", descending=[False, True])
 
 
-def _insert_contacts(customers: pl.DataFrame) -> None:
+def _insert_contacts(customers: pl.DataFrame) -> pl.DataFrame:
+    """Insert the customers' phones and e-mails; return them as written."""
     contacts = _contact_frame(customers)
     contacts = contacts.select(
         pl.Series("id", allocate_ids(Contact, contacts.height), dtype=pl.Int64), pl.all()
     )
     insert_frame(table_spec(Contact, _CONTACT_COLUMNS), contacts)
+    return contacts
 
 
 def _update_customers(changed: pl.DataFrame, now: Any) -> None:

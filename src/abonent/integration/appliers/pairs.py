@@ -28,21 +28,20 @@ _CUSTOMERS = {
     "match_name": pl.String,
     "match_block": pl.String,
 }
+CUSTOMER_KEYS = tuple(_CUSTOMERS)
+PHONES = {"id": pl.Int64, "key": pl.String}
 
 
-def queue_all_duplicates(*, source: str) -> int:
-    """Queue the likely duplicates among all customers (a first load's end); return how many were queued."""
-    customers = _read(
-        f"SELECT {', '.join(_CUSTOMERS)} FROM {connection.ops.quote_name(Customer._meta.db_table)}",  # noqa: S608
-        [],
-        _CUSTOMERS,
-    )
-    phones = _read(
-        f"SELECT customer_id, value FROM {connection.ops.quote_name(Contact._meta.db_table)}"  # noqa: S608
-        " WHERE kind = %s",
-        [Contact.Kind.PHONE.value],
-        {"id": pl.Int64, "key": pl.String},
-    )
+def queue_all_duplicates(
+    *, source: str, customers: pl.DataFrame | None = None, phones: pl.DataFrame | None = None
+) -> int:
+    """Queue the likely duplicates among all customers (a first load's end); return how many were queued.
+
+    `customers` (the columns of _CUSTOMERS, as stored) and `phones` (id, key) are every customer and
+    phone of the database when the caller kept them while it wrote; else they are read from the tables.
+    """
+    if customers is None or phones is None:
+        customers, phones = read_keys()
     candidates = scored_candidates(blocked_pairs(customers, phones), customers)
     DuplicateCandidate.objects.bulk_create(
         [
@@ -57,6 +56,22 @@ def queue_all_duplicates(*, source: str) -> int:
     return candidates.height
 
 
+def read_keys() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return every customer's names and blocking keys, and every phone (id, key), from the tables."""
+    quote = connection.ops.quote_name
+    customers = _read(
+        f"SELECT {', '.join(_CUSTOMERS)} FROM {quote(Customer._meta.db_table)}",  # noqa: S608
+        [],
+        _CUSTOMERS,
+    )
+    phones = _read(
+        f"SELECT customer_id, value FROM {quote(Contact._meta.db_table)} WHERE kind = %s",  # noqa: S608
+        [Contact.Kind.PHONE.value],
+        PHONES,
+    )
+    return customers, phones
+
+
 def blocked_pairs(customers: pl.DataFrame, phones: pl.DataFrame) -> pl.DataFrame:
     """Return (new, old, reasons): customer pairs sharing a blocking key or a phone, the older one second.
 
@@ -68,11 +83,10 @@ def blocked_pairs(customers: pl.DataFrame, phones: pl.DataFrame) -> pl.DataFrame
             [
                 customers.select("id", pl.lit("name").alias("reason"), pl.col("match_name").alias("key")),
                 customers.select("id", pl.lit("block").alias("reason"), pl.col("match_block").alias("key")),
-                phones.select("id", pl.lit("phone").alias("reason"), "key"),
+                phones.select("id", pl.lit("phone").alias("reason"), "key").unique(),
             ]
         )
-        .filter(pl.col("key") != "")
-        .unique()
+        .filter((pl.col("key") != "") & (pl.len().over("reason", "key") > 1))  # most keys are one customer's
         .sort("reason", "key", "id")
         .with_row_index("at")
     )
