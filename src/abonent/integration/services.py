@@ -16,6 +16,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -165,12 +166,22 @@ def run_import(
             applier.start_initial_load(_usable(frame.with_row_index(POSITION)), from_start=run.cursor == 0)
     preparation = time.monotonic() - started
     ImportRun.objects.filter(pk=run.pk, cursor=0).update(seconds=F("seconds") + preparation)
-    with _large_cache(), foreign_keys_unchecked(run):
+    names = [spec.name for spec in fields_for(run.kind)] + (
+        ["customer_kind"] if "customer_kind" in frame.columns else []
+    )
+    # The next chunk's rows are made ready (and keyed, by an applier that can) in a second thread while
+    # the database writes this one: the driver and polars let go of the GIL, so the two cores share it.
+    with _large_cache(), foreign_keys_unchecked(run), ThreadPoolExecutor(1) as ahead:
+        upcoming = ahead.submit(_ready_chunk, frame, run.cursor, chunk_rows, applier, names)
         while run.cursor < frame.height:
             chunk_started = time.monotonic()
-            chunk = frame.slice(run.cursor, chunk_rows)
             try:
-                _apply_chunk(run, chunk, cleaned, table, applier, chunk_started)
+                chunk, usable = upcoming.result()
+                if run.cursor + chunk.height < frame.height:
+                    upcoming = ahead.submit(
+                        _ready_chunk, frame, run.cursor + chunk.height, chunk_rows, applier, names
+                    )
+                _apply_chunk(run, chunk, usable, cleaned, table, applier, chunk_started, names)
             except Exception as exc:
                 _fail(run, exc)
                 raise
@@ -178,6 +189,21 @@ def run_import(
             if on_chunk is not None:
                 on_chunk(run)
     return _finish(run, applier)
+
+
+def _ready_chunk(
+    frame: pl.DataFrame, start: int, rows: int, applier: Any, names: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return the chunk from `start` with its rows' positions, and its usable rows as the applier takes them.
+
+    Runs in another thread: nothing here touches the database.
+    """
+    chunk = frame.slice(start, rows)
+    chunk = chunk.with_columns(pl.int_range(start, start + chunk.height, dtype=pl.Int64).alias(POSITION))
+    usable = _usable(chunk).select(POSITION, *names)
+    if hasattr(applier, "with_keys") and not usable.is_empty():
+        usable = applier.with_keys(usable)
+    return chunk, usable
 
 
 IMPORT_CACHE_KIB = 512 * 1024
@@ -226,19 +252,19 @@ def _applier(run: ImportRun) -> Any:
 
 
 def _apply_chunk(
-    run: ImportRun, chunk: pl.DataFrame, cleaned: Cleaned, table: Table, applier: Any, started: float
+    run: ImportRun,
+    chunk: pl.DataFrame,
+    usable: pl.DataFrame,
+    cleaned: Cleaned,
+    table: Table,
+    applier: Any,
+    started: float,
+    names: list[str],
 ) -> None:
-    """Apply one chunk and commit it with its outcomes and the moved cursor, all or nothing."""
-    names = [spec.name for spec in fields_for(run.kind)] + (
-        ["customer_kind"] if "customer_kind" in chunk.columns else []
-    )
-    chunk = chunk.with_columns(
-        pl.int_range(run.cursor, run.cursor + chunk.height, dtype=pl.Int64).alias(POSITION)
-    )
+    """Apply a chunk (from `_ready_chunk`); commit it, its outcomes and the moved cursor, all or nothing."""
     positions = range(run.cursor, run.cursor + chunk.height)
     reasons = chunk[REASONS].to_list()
     duplicates = chunk[DUPLICATE_OF].to_list()
-    usable = _usable(chunk).select(POSITION, *names)
     with transaction.atomic():
         claimed = ImportRun.objects.filter(pk=run.pk, cursor=run.cursor).update(heartbeat_at=timezone.now())
         if not claimed:  # another worker moved the cursor: it owns the run now

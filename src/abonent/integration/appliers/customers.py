@@ -140,11 +140,17 @@ class CustomerAccountApplier:
         frame = pl.DataFrame([{POSITION: position, **values} for position, values in rows])
         return self.apply_frame(frame.with_columns(pl.col(POSITION).cast(pl.Int64)))
 
+    def with_keys(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Add the content hashes and blocking keys to a frame of usable rows (pure: any thread, ahead)."""
+        return with_customer_keys(frame)
+
     def apply_frame(self, frame: pl.DataFrame) -> ChunkResult:
-        """Apply a frame of usable rows (POSITION + cleaned fields, in file order); return the outcomes."""
+        """Apply a frame of usable rows (POSITION + cleaned fields, in file order, keyed or not yet)."""
         now = now_literal()
         self._note_earlier(frame)
-        frame = with_customer_keys(frame).with_columns(pl.lit(None, pl.String).alias(_REASON))
+        if CUSTOMER_HASH not in frame.columns:
+            frame = self.with_keys(frame)
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(_REASON))
         if self.with_accounts:
             frame = self._refuse_foreign_accounts(frame)
         frame, created = self._customers(frame, now)
