@@ -11,7 +11,8 @@ from abonent.core.models import AuditEvent
 from abonent.core.periods import BillingPeriod
 from abonent.customers.models import SyncEvent
 from abonent.customers.sync import Topic
-from abonent.metering.errors import ReadingsRejected
+from abonent.metering import sql
+from abonent.metering.errors import MeterBusy, ReadingsRejected
 from abonent.metering.models import Channel, Meter, Reading
 from abonent.metering.services import submit_readings
 from tests.factories import MeterFactory
@@ -230,6 +231,73 @@ def test_each_accepted_reading_goes_to_the_billing_outbox_once(meter, customer, 
         "values": {"T1": "13410", "T2": "5600"},
         "channel": "cabinet",
     }
+
+
+def test_a_submission_that_lost_its_meter_to_another_reads_again_and_supersedes_it(
+    meter, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # Another submission is accepted between this one's read and its write: the write finds the meter's
+    # readings version moved on, writes nothing, and the submission decides again on the new history.
+    read = sql.meter_and_history
+    interleaved: list[Reading] = []
+
+    def read_then_let_another_in(meter_id: int, depth: int):  # type: ignore[no-untyped-def]
+        state = read(meter_id, depth)
+        if not interleaved:
+            monkeypatch.setattr(sql, "meter_and_history", read)  # the other submission reads plainly
+            other = {"T1": Decimal("13300"), "T2": Decimal("5580")}
+            interleaved.append(submit_readings(meter=meter, values=other, channel="ivr"))
+            monkeypatch.setattr(sql, "meter_and_history", read_then_let_another_in)
+        return state
+
+    monkeypatch.setattr(sql, "meter_and_history", read_then_let_another_in)
+    mine = submit_readings(meter=meter, values=GOOD, channel="cabinet")
+    other = interleaved[0]
+    other.refresh_from_db()
+    assert mine.is_current and not other.is_current
+    assert Reading.objects.filter(meter=meter, period=datetime.date(2026, 11, 1)).count() == 2
+    assert SyncEvent.objects.filter(topic=Topic.READING_SUBMITTED).count() == 2
+
+
+def test_a_write_based_on_a_stale_read_writes_nothing(meter) -> None:  # type: ignore[no-untyped-def]
+    row, _ = sql.meter_and_history(meter.pk, 15)
+    submit_readings(meter=meter, values=GOOD, channel="cabinet")
+    stale = Reading(meter=meter, period=datetime.date(2026, 11, 1), t1=Decimal(13500), t2=Decimal(5600),
+                    submitted_at=NOW, channel="cabinet")  # fmt: skip
+    assert sql.save(stale, version=row.readings_version, superseding=None, at=NOW, change=None) is None
+    assert Reading.objects.filter(meter=meter, period=datetime.date(2026, 11, 1)).count() == 1
+
+
+def test_a_meter_hammered_past_every_retry_answers_busy(meter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(sql, "save", lambda *args, **kwargs: None)
+    with pytest.raises(MeterBusy):
+        submit_readings(meter=meter, values=GOOD, channel="cabinet")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_for_one_meter_leave_one_counting_reading(meter) -> None:  # type: ignore[no-untyped-def]
+    """Eight submissions for one meter at once: each accepted, the period counts exactly one of them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def worker(step: int) -> Reading:
+        try:
+            return submit_readings(
+                meter=meter, values={"T1": Decimal(13300 + step), "T2": Decimal(5600)}, channel="cabinet"
+            )
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        accepted = list(pool.map(worker, range(8)))
+
+    period = datetime.date(2026, 11, 1)
+    assert len({reading.pk for reading in accepted}) == 8
+    assert Reading.objects.filter(meter=meter, period=period).count() == 8
+    assert Reading.objects.filter(meter=meter, period=period, superseded_at__isnull=True).count() == 1
+    meter.refresh_from_db()
+    assert meter.readings_version == 8
 
 
 def test_unusually_high_consumption_is_accepted_but_flagged(meter) -> None:  # type: ignore[no-untyped-def]

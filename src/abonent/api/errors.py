@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from abonent.core.errors import DomainError, NotFound, PermissionDenied
+from abonent.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 
-_STATUS = {NotFound: 404, PermissionDenied: 403}
+_STATUS = {NotFound: 404, PermissionDenied: 403, Conflict: 409}
 
 
 def install_error_handlers(api: NinjaAPI) -> None:

@@ -20,6 +20,13 @@ class NotFound(DomainError):
     default_message = _("Not found.")
 
 
+class Conflict(DomainError):
+    """The operation met a concurrent change it could not settle; trying again later may succeed."""
+
+    code = "conflict"
+    default_message = _("Someone else is changing this right now. Please try again in a moment.")
+
+
 class PermissionDenied(DomainError):
     code = "permission_denied"
     default_message = _("You have no access to this.")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from abonent.core.errors import DomainError, NotFound
+from abonent.core.errors import Conflict, DomainError, NotFound
 from abonent.core.periods import BillingPeriod
 
 
@@ -193,6 +193,13 @@ class MissingColumns(BulkFileError):
 class MeterNotFound(NotFound):
     code = "meter_not_found"
     default_message = _("Meter not found.")
+
+
+class MeterBusy(Conflict):
+    code = "meter_busy"
+    default_message = _(
+        "Readings of this meter are being saved from another device right now. Please try again."
+    )
 
 
 class ReviewNotPending(DomainError):

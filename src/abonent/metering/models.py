@@ -50,6 +50,10 @@ class Meter(models.Model):
         help_text=_("The day the meter was taken out of service; readings taken after it are refused."),
     )
     location = models.CharField(_("location"), max_length=200, blank=True)
+    # Bumped by every accepted reading: a submission reads the meter and its history without a lock and
+    # writes only if nobody wrote in between (see metering/sql.py, `save`). A database default too, so
+    # bulk loads that list their columns need not name it.
+    readings_version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("meter")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -29,6 +30,7 @@ from abonent.metering import sql
 from abonent.metering.errors import (
     DigitsOutOfRange,
     FutureReading,
+    MeterBusy,
     MeterNotFound,
     MeterOnAnotherAccount,
     PinLocked,
@@ -55,7 +57,7 @@ from abonent.metering.windows import local_day, period_for
 
 # Twelve months of consumption before the new reading judge whether it is unusually high.
 HISTORY_READINGS = 13
-# Read with the meter's lock: the period's own reading and the history before it, plus one of a later
+# Read with the meter: the period's own reading and the history before it, plus one of a later
 # period (a reading for a past period must stay below it). A submission with more later readings than
 # that reads its history again.
 _NEWEST = HISTORY_READINGS + 2
@@ -97,38 +99,74 @@ def submit_readings(
     Unusually high consumption is accepted but marked for review.
     """
     now = timezone.now()
-    submitted_at = submitted_at or now
-    values = {str(zone).strip().upper(): _decimal(value) for zone, value in values.items()}
-    limits = Thresholds.from_settings()
-    with transaction.atomic():
-        subject, newest = _lock(meter.pk)
-        day = local_day(submitted_at, subject.tz)
-        if submitted_at > now + limits.future_tolerance:
-            raise ReadingsRejected([FutureReading(day=day)])
-        if problems := check_meter(meter=subject.facts, day=day):
-            raise ReadingsRejected(problems)
-        period = period_for(day, end_day=subject.window_end_day)
-        history = _History.of(meter.pk, period, subject.tz, newest)
-        if errors := check_values(
-            values=values,
-            meter=subject.facts,
-            previous=history.earlier[-1] if history.earlier else None,
-            later=history.later,
-            max_share=limits.rollover_max_share,
-        ):
-            raise ReadingsRejected(errors)
-        given = {zone: value for zone, value in values.items() if value is not None}
-        new = PastReading(period=period, values=given, taken_on=day)
-        average = _usual_if_unusual(history.earlier, new, subject.facts.digits, limits)
-        # Readings from billing's own files are not echoed back to it.
-        change = (
-            None if channel == Channel.BULK_FILE else _reading_change(meter, subject, period, given, channel)
-        )
-        reading = _insert(
-            meter.pk, period, given, history, channel, submitted_by, submitted_at, now, average, change
-        )
-        if submitted_by is not None and submitted_by.is_staff:  # staff acting for a customer are audited
-            _audit_staff_reading(reading, submitted_by, channel)
+    submission = _Submission(
+        meter=meter,
+        values={str(zone).strip().upper(): _decimal(value) for zone, value in values.items()},
+        channel=channel,
+        submitted_by=submitted_by if submitted_by is not None and submitted_by.is_authenticated else None,
+        submitted_at=submitted_at or now,
+        now=now,
+        limits=Thresholds.from_settings(),
+    )
+    staff = submitted_by if submission.submitted_by is not None and submission.submitted_by.is_staff else None
+    for _attempt in range(_ATTEMPTS):
+        with _writes_together(staff is not None):
+            reading = _submit_once(submission)
+            if reading is not None and staff is not None:  # staff acting for a customer are audited
+                _audit_staff_reading(reading, staff, channel)
+        if reading is not None:
+            return reading
+    raise MeterBusy()
+
+
+# A submission that lost its meter to another one in between reads and decides again. Each loss means
+# another submission for the meter was accepted, so up to this many at once all get through; more in a
+# row means a client hammering one meter.
+_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class _Submission:
+    meter: Meter
+    values: dict[str, Decimal | None]
+    channel: str
+    submitted_by: User | None
+    submitted_at: datetime
+    now: datetime
+    limits: Thresholds
+
+
+def _writes_together(audited: bool) -> AbstractContextManager[object]:
+    """A transaction, unless the submission's writes are one statement (`sql.save` on PostgreSQL)."""
+    if audited or connection.vendor != "postgresql":
+        return transaction.atomic()
+    return nullcontext()
+
+
+def _submit_once(submission: _Submission) -> Reading | None:
+    """Check and write the submission; None if another submission for the meter came first."""
+    meter, values, limits = submission.meter, submission.values, submission.limits
+    subject, newest = _meter_state(meter.pk)
+    day = local_day(submission.submitted_at, subject.tz)
+    if submission.submitted_at > submission.now + limits.future_tolerance:
+        raise ReadingsRejected([FutureReading(day=day)])
+    if problems := check_meter(meter=subject.facts, day=day):
+        raise ReadingsRejected(problems)
+    period = period_for(day, end_day=subject.window_end_day)
+    history = _History.of(meter.pk, period, subject.tz, newest)
+    if errors := check_values(
+        values=values,
+        meter=subject.facts,
+        previous=history.earlier[-1] if history.earlier else None,
+        later=history.later,
+        max_share=limits.rollover_max_share,
+    ):
+        raise ReadingsRejected(errors)
+    given = {zone: value for zone, value in values.items() if value is not None}
+    new = PastReading(period=period, values=given, taken_on=day)
+    average = _usual_if_unusual(history.earlier, new, subject.facts.digits, limits)
+    reading = _save(submission, subject, period, given, history, average)
+    if reading is not None:
         touch_customers([subject.customer_id])
     return reading
 
@@ -148,15 +186,12 @@ class _Subject:
     tz: tzinfo
     window_end_day: int
     customer_id: int
+    readings_version: int
 
 
-def _lock(meter_id: int) -> tuple[_Subject, list[sql.ReadingRow]]:
-    """Lock the meter and return it with its newest counting readings (newest first).
-
-    One submission per meter at a time: the unique index would refuse the loser anyway, the lock
-    makes it wait and supersede properly instead. (SQLite serialises writers by itself.)
-    """
-    row, newest = sql.lock_with_history(meter_id, _NEWEST)
+def _meter_state(meter_id: int) -> tuple[_Subject, list[sql.ReadingRow]]:
+    """Return the meter and its newest counting readings (newest first), as of one moment."""
+    row, newest = sql.meter_and_history(meter_id, _NEWEST)
     if row is None:
         raise MeterNotFound()
     facts = MeterFacts(
@@ -169,7 +204,11 @@ def _lock(meter_id: int) -> tuple[_Subject, list[sql.ReadingRow]]:
         removed_on=row.removed_on,
     )
     subject = _Subject(
-        facts=facts, tz=_zone(row.time_zone), window_end_day=row.window_end_day, customer_id=row.customer_id
+        facts=facts,
+        tz=_zone(row.time_zone),
+        window_end_day=row.window_end_day,
+        customer_id=row.customer_id,
+        readings_version=row.readings_version,
     )
     return subject, newest
 
@@ -211,42 +250,50 @@ def _past(row: sql.ReadingRow, tz: tzinfo) -> PastReading:
     )
 
 
-def _insert(
-    meter_id: int,
+def _save(
+    submission: _Submission,
+    subject: _Subject,
     period: BillingPeriod,
     given: dict[str, Decimal],
     history: _History,
-    channel: str,
-    submitted_by: User | None,
-    submitted_at: datetime,
-    now: datetime,
     average: Decimal | None,
-    change: Change | None,
-) -> Reading:
+) -> Reading | None:
     """Write the reading and its outbox event, superseding the period's earlier one unless that is newer."""
-    same = history.same
-    same_is_older = same is not None and same.submitted_at <= submitted_at
+    same, now = history.same, submission.now
+    same_is_older = same is not None and same.submitted_at <= submission.submitted_at
     reading = Reading(
-        meter_id=meter_id,
+        meter_id=submission.meter.pk,
         period=period.start,
         t1=given["T1"],  # every meter has T1, and check_values refused a missing one
         t2=given.get("T2"),
         t3=given.get("T3"),
-        submitted_at=submitted_at,
-        channel=channel,
-        submitted_by=submitted_by if submitted_by is not None and submitted_by.is_authenticated else None,
+        submitted_at=submission.submitted_at,
+        channel=submission.channel,
+        submitted_by=submission.submitted_by,
         # An older submission arriving late (a bulk file, a backdated call) is kept as history only.
         superseded_at=None if same is None or same_is_older else now,
         review=Reading.Review.PENDING if average is not None else Reading.Review.NONE,
         average_consumption=average,
     )
-    superseding = same.id if same is not None and same_is_older else None
-    return sql.save(reading, superseding=superseding, at=now, change=change)
+    # Readings from billing's own files are not echoed back to it.
+    change = (
+        None
+        if submission.channel == Channel.BULK_FILE
+        else _reading_change(submission, subject, period, given)
+    )
+    return sql.save(
+        reading,
+        version=subject.readings_version,
+        superseding=same.id if same is not None and same_is_older else None,
+        at=now,
+        change=change,
+    )
 
 
 def _reading_change(
-    meter: Meter, subject: _Subject, period: BillingPeriod, given: dict[str, Decimal], channel: str
+    submission: _Submission, subject: _Subject, period: BillingPeriod, given: dict[str, Decimal]
 ) -> Change:
+    meter = submission.meter
     return Change(
         topic=SyncTopic.READING_SUBMITTED,
         customer_id=subject.customer_id,
@@ -255,7 +302,7 @@ def _reading_change(
             "meter": meter.serial_number,
             "period": period.start.isoformat(),
             "values": {zone: str(value) for zone, value in given.items()},
-            "channel": channel,
+            "channel": submission.channel,
         },
     )
 
