@@ -5,7 +5,7 @@ the one given, BENCH_READINGS_DATABASE_URL, or a fresh SQLite file built here. I
 
 - readings_service_per_s: `submit_readings` called in loops (each call its own transaction with
   the window, history, rollover and outlier checks) by SERVICE_PROCESSES processes at once: one on
-  SQLite (one writer at a time), four on PostgreSQL (whose commits wait for the disk, so throughput
+  SQLite (one writer at a time), six on PostgreSQL (whose commits wait for the disk, so throughput
   needs several sessions, as it has in production), each on its own meters, with the cache the server
   uses (Redis, BENCH_REDIS_URL); goal 1000/s;
 - readings_http_per_s: POST /api/v1/metering/meters/{id}/readings through granian (BENCH_WEB_WORKERS, 2),
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 SERVICE_GOAL = 1000.0
 HTTP_GOAL = 300.0
 SAMPLE_METERS = 3000
-SERVICE_SUBMISSIONS = int(os.environ.get("BENCH_READINGS_SERVICE", "4000"))
+SERVICE_SUBMISSIONS = int(os.environ.get("BENCH_READINGS_SERVICE", "12000"))
 HTTP_SUBMISSIONS = int(os.environ.get("BENCH_READINGS_HTTP", "3000"))
 CONCURRENCY = {"sqlite": 4, "postgres": 16}
 SERVICE_PROCESSES = {"sqlite": 1, "postgres": 6}
@@ -122,17 +122,28 @@ def _manage(url: str, *args: str) -> None:
 
 
 def _service_rate(url: str, processes: int) -> dict[str, float]:
-    """Run the service loop in several processes at once and add up their submissions."""
+    """Run the service loop in several processes at once and add up their submissions.
+
+    Each process samples its meters first (thousands of queries), says "ready" and waits; all start
+    together, so the measured window holds only submissions, every process submitting.
+    """
     workers = [
         subprocess.Popen(
             [sys.executable, __file__, "service"],
             env={**_env(url), "BENCH_WORKER": f"{index}/{processes}"},
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
         )
         for index in range(processes)
     ]
+    for worker in workers:
+        if worker.stdout.readline().strip() != "ready":
+            raise RuntimeError("a service worker failed before it was ready")
+    for worker in workers:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
     results = []
     for worker in workers:
         out, _ = worker.communicate()
@@ -264,6 +275,8 @@ def _service() -> dict:
     meters = {m.pk: m for m in Meter.objects.filter(pk__in=[item["id"] for item in sample])}
     count = SERVICE_SUBMISSIONS // processes
     rejected = 0
+    print("ready", flush=True)
+    sys.stdin.readline()  # "go": every process has sampled its meters
     started = time.time()
     for number in range(count):
         item = sample[number % len(sample)]
