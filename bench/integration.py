@@ -7,8 +7,9 @@
   export (every kind of dirt, cp1251) imported into a fresh migrated database by the same
   `run_import` the worker runs — read, clean, diff, write, report — in the initial-load mode a first
   import into empty tables takes (every index but the unique ones built once at the end, foreign keys
-  checked once at the end, the duplicate search in one pass in memory); baseline the 50,000 rows/s goal. The notes give the importer's CPU
-  seconds and, on PostgreSQL, its backend's (read from /proc: robust to a loaded machine);
+  checked once at the end, the duplicate search in one pass in memory); baseline the 50,000 rows/s
+  goal. The notes give the importer's CPU seconds and, on PostgreSQL, its backend's (read from /proc:
+  robust to a loaded machine);
 - import_parse_ratio: our SQLite import time ÷ the time polars takes merely to parse the same file
   (the floor any importer pays); goal ≤ 5;
 - import_export_ratio: django-import-export's time per row ÷ ours, on a sample of min(100,000, N/10)
