@@ -42,7 +42,7 @@ SAMPLE_METERS = 3000
 SERVICE_SUBMISSIONS = int(os.environ.get("BENCH_READINGS_SERVICE", "12000"))
 HTTP_SUBMISSIONS = int(os.environ.get("BENCH_READINGS_HTTP", "3000"))
 CONCURRENCY = {"sqlite": 4, "postgres": 16}
-SERVICE_PROCESSES = {"sqlite": 1, "postgres": 6}
+SERVICE_PROCESSES = {"sqlite": 1, "postgres": int(os.environ.get("BENCH_READINGS_PROCESSES", "6"))}
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 
 
@@ -67,14 +67,16 @@ def bench_readings(database_url: str | None = None) -> dict[str, dict[str, objec
             service["per_s"],
             SERVICE_GOAL,
             f"submit_readings in {service['processes']} process(es), {service['count']} submissions "
-            "for random meters in service (window, history, rollover and outlier checks, one "
-            f"transaction each), {scale}; baseline = goal",
+            "for random meters in service (window, history, rollover and outlier checks; each a read "
+            f"and an atomic write, Redis cache marked stale), all processes started together, {scale}; "
+            "baseline = goal",
         ),
         "readings_http_per_s": _figure(
             http_rate["per_s"],
             HTTP_GOAL,
             f"POST /api/v1/metering/meters/{{id}}/readings as a signed-in customer (24 meters), granian "
-            f"2 workers, {http_rate['clients']} keep-alive clients, {http_rate['count']} submissions all 201 "
+            f"{WEB_WORKERS} workers × {http_rate['threads']} threads, {http_rate['clients']} keep-alive "
+            f"clients, {http_rate['count']} submissions all 201 "
             f"(p50 {http_rate['p50_ms']:.1f} ms, p95 {http_rate['p95_ms']:.1f} ms), {scale}; baseline = goal",
         ),
     }
@@ -173,7 +175,8 @@ def _http_rate(url: str, plan: dict, concurrency: int) -> dict[str, float]:
 
     meters = plan["meters"]
     per_client = max(1, HTTP_SUBMISSIONS // concurrency)
-    with running_server(url, workers=WEB_WORKERS, threads=concurrency) as base:
+    threads = int(os.environ.get("BENCH_WEB_THREADS", concurrency))  # a thread per client by default
+    with running_server(url, workers=WEB_WORKERS, threads=threads) as base:
         parsed = urllib.parse.urlsplit(base)
         cookie = sign_in(base, plan["login"], plan["password"])
         csrf = cookie.split("csrftoken=", 1)[1].split(";", 1)[0]
@@ -205,6 +208,7 @@ def _http_rate(url: str, plan: dict, concurrency: int) -> dict[str, float]:
         "per_s": len(samples) / elapsed,
         "count": len(samples),
         "clients": concurrency,
+        "threads": threads,
         "p50_ms": samples[len(samples) // 2],
         "p95_ms": samples[int(len(samples) * 0.95)],
     }

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.backends.utils import CursorWrapper
 
 from abonent.core.models import Branch, Organisation
 from abonent.customers.models import Account
@@ -69,7 +70,7 @@ def meter_and_history(meter_id: int, depth: int) -> tuple[MeterRow | None, list[
     One statement: the meter joined to its readings (each row repeats the meter's columns), read
     without a lock; `save` writes only if the meter's readings version is still the one read here.
     """
-    with connection.cursor() as cursor:
+    with _binary_results_cursor() as cursor:
         cursor.execute(_meter_and_history_statement(), [meter_id, depth, meter_id])
         rows = cursor.fetchall()
     if not rows:
@@ -77,6 +78,21 @@ def meter_and_history(meter_id: int, depth: int) -> tuple[MeterRow | None, list[
     meter_columns = len(MeterRow.__dataclass_fields__)
     readings = [row[meter_columns:] for row in rows if row[meter_columns] is not None]
     return _meter_row(rows[0][:meter_columns]), _reading_rows(readings)
+
+
+def _binary_results_cursor() -> CursorWrapper:
+    """A Django cursor whose PostgreSQL results come in binary, or a plain one elsewhere.
+
+    Django reads moments as text through a loader of its own written in Python (~7 µs a value), and a
+    submission reads 15 of them; psycopg's binary loaders are C and give the same aware datetimes in
+    the session's time zone (UTC, as Django sets it).
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = connection.connection.cursor(binary=True)
+    # As Django's own cursor(): with the debug wrapper when queries are logged (tests count them).
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
 @cache
