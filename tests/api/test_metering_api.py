@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 from abonent.identity.models import AccountAccess
 from abonent.identity.services import issue_api_token
+from abonent.metering import sql
 from abonent.metering.models import Channel, Reading
 from tests.factories import AccountAccessFactory, UserFactory
 from tests.metering.conftest import NOW, cold_water_meter, electricity_meter, local
@@ -87,6 +88,17 @@ def test_errors_come_back_as_json_with_codes_per_zone(client_for, customer, mete
         ("T2", "too_many_digits"),
     }
     assert "13260" in body["detail"]
+
+
+def test_a_meter_busy_with_other_submissions_answers_409(client_for, customer, meter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(sql, "save", lambda *args, **kwargs: None)  # every write loses its meter
+    response = post(
+        client_for(customer),
+        f"/api/v1/metering/meters/{meter.pk}/readings",
+        {"values": {"T1": 13400, "T2": 5600}},
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "meter_busy"
 
 
 def test_a_flagged_reading_says_so(client_for, customer, meter) -> None:  # type: ignore[no-untyped-def]

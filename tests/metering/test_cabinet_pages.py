@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from abonent.identity.models import AccountAccess
+from abonent.metering import sql
 from abonent.metering.models import Channel, Meter, Reading
 from abonent.metering.services import record_telemetry
 from tests.factories import AccountAccessFactory, MeterFactory, UserFactory
@@ -92,6 +93,17 @@ def test_errors_stand_next_to_their_field_and_nothing_is_saved(
     body = client_for(customer).post(form_url(meter.account), data).content.decode()
     assert f'id="id_meter-{meter.pk}-T2_error"' in body and "5540" in body and "20.10.2026" in body
     assert 'aria-invalid="true"' in body
+    assert not Reading.objects.filter(period=NOVEMBER).exists()
+
+
+def test_a_meter_busy_with_other_submissions_is_said_beside_it_and_nothing_is_saved(
+    client_for, customer, meter, water_meter, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(sql, "save", lambda *args, **kwargs: None)  # every write loses its meter
+    data = {f"meter-{meter.pk}-T1": "13400", f"meter-{meter.pk}-T2": "5600"}
+    response = client_for(customer).post(form_url(meter.account), data)
+    assert response.status_code == 200
+    assert "сохраняются с другого устройства" in response.content.decode()  # Russian by default
     assert not Reading.objects.filter(period=NOVEMBER).exists()
 
 

@@ -30,6 +30,7 @@ from abonent.customers.models import Account
 from abonent.identity.models import User
 from abonent.metering.errors import (
     BadDate,
+    MeterBusy,
     MissingColumns,
     ReadingError,
     ReadingsRejected,
@@ -173,6 +174,8 @@ def _apply(row: Row, meters: dict[tuple[str, str], Meter], submitted_by: User | 
     except ReadingsRejected as rejection:
         codes = " ".join(error.code for error in rejection.errors)
         return Status.REJECTED, codes, rejection.message
+    except MeterBusy as busy:  # reported like a refusal: the row can be sent again
+        return Status.REJECTED, busy.code, busy.message
     if not reading.is_current:
         return Status.KEPT_AS_HISTORY, "", ""
     if reading.review == Reading.Review.PENDING:

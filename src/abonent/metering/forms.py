@@ -22,7 +22,14 @@ from django.utils.translation import gettext
 from abonent.core.errors import NotFound
 from abonent.core.errors import PermissionDenied as DomainPermissionDenied
 from abonent.identity.models import User
-from abonent.metering.errors import NoReadings, NotANumber, ReadingsRejected, format_day, format_value
+from abonent.metering.errors import (
+    MeterBusy,
+    NoReadings,
+    NotANumber,
+    ReadingsRejected,
+    format_day,
+    format_value,
+)
 from abonent.metering.models import Reading
 from abonent.metering.rules import parse_value
 from abonent.metering.selectors import MeterCard, ZoneLine
@@ -131,6 +138,8 @@ def submit_readings_form(
                 )
             except ReadingsRejected as rejection:
                 _mark(form, meter_id, rejection)
+            except MeterBusy as busy:  # said beside the meter; the customer sends the form again
+                form.meter_errors.setdefault(meter_id, []).append(busy.message)
         if form.errors or form.meter_errors:
             transaction.set_rollback(True)
             return None
