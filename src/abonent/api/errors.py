@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 
 from abonent.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+
+
+class ErrorOut(Schema):
+    """The body of every error answer: a stable code for programs and a translated sentence for people."""
+
+    code: str
+    detail: str
+
 
 _STATUS = {NotFound: 404, PermissionDenied: 403, Conflict: 409}
 

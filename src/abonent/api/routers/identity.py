@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
+from abonent.api.errors import ErrorOut
 from abonent.core.normalize import mask_phone
 from abonent.identity.errors import CodeThrottled, InvitationInvalid, RateLimited
 from abonent.identity.models import AccountAccess, OneTimeCode, User
@@ -39,11 +40,6 @@ router = Router(tags=["identity"])
 
 SIGN_IN_TOKEN_DAYS = 30
 RoleName = Literal["owner", "tenant", "representative", "viewer"]
-
-
-class ErrorOut(Schema):
-    code: str
-    detail: str
 
 
 class AccessOut(Schema):

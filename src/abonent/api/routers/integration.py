@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.security import HttpBearer
 
+from abonent.api.errors import ErrorOut
 from abonent.identity.services import authenticate_api_token
 from abonent.integration.api_services import (
     acknowledge_changes,
@@ -97,11 +98,6 @@ class AckIn(Schema):
 
 class AckOut(Schema):
     acknowledged: int
-
-
-class ErrorOut(Schema):
-    code: str
-    detail: str
 
 
 def _source(request: HttpRequest, source_code: str, scope: str) -> SourceSystem:

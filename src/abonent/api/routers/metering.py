@@ -28,6 +28,7 @@ from django.utils.translation import gettext, ngettext
 from ninja import Field, Router, Schema, Status
 from ninja.security import APIKeyHeader
 
+from abonent.api.errors import ErrorOut
 from abonent.core.errors import DomainError
 from abonent.identity.selectors import AccountAction, account_for_action
 from abonent.metering.errors import NotANumber, ReadingsRejected, format_value
@@ -194,7 +195,9 @@ def list_readings(
 
 
 @router.post(
-    "/meters/{meter_id}/readings", response={201: SubmittedOut, 400: RejectedOut}, url_name="metering_submit",
+    "/meters/{meter_id}/readings",
+    response={201: SubmittedOut, 400: RejectedOut, 404: ErrorOut, 409: ErrorOut},
+    url_name="metering_submit",
     summary="Submit the readings of every zone of a meter",
 )  # fmt: skip
 def submit(request: HttpRequest, meter_id: int, payload: ReadingsIn) -> Status[dict[str, Any]]:
