@@ -148,7 +148,7 @@ def meter_with_role(meter_id: int, user_id: int) -> Meter | None:
     """
     grant, params = active_grant_sql("g")
     with connection.cursor() as cursor:
-        cursor.execute(_meter_with_role_statement(grant), [user_id, *params, meter_id])
+        cursor.execute(_meter_with_role_statement(grant), [user_id, *params, meter_id])  # type: ignore[list-item]  # dates
         row = cursor.fetchone()
     if row is None:
         return None
@@ -165,7 +165,7 @@ def _meter_fields() -> list[str]:
 
 @cache
 def _meter_with_role_statement(grant: str) -> str:
-    columns = ", ".join(f"m.{_q(field.column)}" for field in Meter._meta.concrete_fields)
+    columns = ", ".join(f"m.{_q(field.column or field.attname)}" for field in Meter._meta.concrete_fields)
     return (
         f"SELECT {columns}, g.role FROM {_table(Meter)} m"  # noqa: S608 - names only
         f" LEFT JOIN {_table(AccountAccess)} g ON g.account_id = m.account_id AND g.user_id = %s AND {grant}"
