@@ -78,6 +78,11 @@ def test_the_review_queue_confirms_and_rejects(client_for, operator, meter, wate
     odd.refresh_from_db()
     assert high.review == Reading.Review.CONFIRMED and high.is_current
     assert odd.review == Reading.Review.REJECTED and not odd.is_current
+    # A rejection changes what counts: a submission that read the water meter before must read again.
+    versions = dict(
+        Meter.objects.filter(pk__in=[meter.pk, water_meter.pk]).values_list("pk", "readings_version")
+    )
+    assert versions == {meter.pk: 1, water_meter.pk: 2}
     assert "E100" not in client.get("/console/metering/review/").content.decode()
     # A second decision on the same reading is refused, not applied twice.
     response = client.post(

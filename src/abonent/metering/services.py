@@ -348,6 +348,8 @@ def review_reading(*, meter: Meter, reading_id: int, accept: bool, reviewed_by: 
         )
         if not claimed:
             raise ReviewNotPending()
+        if not accept:  # the meter's counting history changed: a submission that read it must read again
+            Meter.objects.filter(pk=meter.pk).update(readings_version=F("readings_version") + 1)
         reading = Reading.objects.get(pk=reading_id)
         record_audit_event(
             actor=reviewed_by,
