@@ -335,3 +335,16 @@ def test_staff_entering_a_reading_leaves_an_audit_event(meter, operator) -> None
 def test_a_submission_takes_a_handful_of_queries(meter, customer, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
     with django_assert_max_num_queries(8):
         submit_readings(meter=meter, values=GOOD, channel=Channel.CABINET, submitted_by=customer)
+
+
+def test_a_changed_meter_makes_a_submission_that_read_it_before_read_again(meter) -> None:  # type: ignore[no-untyped-def]
+    row, _ = sql.meter_and_history(meter.pk, 15)
+    stale_copy = Meter.objects.get(pk=meter.pk)  # as the admin's form holds it
+    submit_readings(meter=meter, values=GOOD, channel="cabinet")  # version 0 → 1
+    stale_copy.location = "Подвал"
+    stale_copy.save()  # moves the version on and never writes back the copy's older one
+    meter.refresh_from_db()
+    assert (meter.location, meter.readings_version) == ("Подвал", 2)
+    late = Reading(meter=meter, period=datetime.date(2026, 12, 1), t1=Decimal(13500), t2=Decimal(5600),
+                   submitted_at=NOW, channel="cabinet")  # fmt: skip
+    assert sql.save(late, version=row.readings_version + 1, superseding=None, at=NOW, change=None) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -74,6 +75,23 @@ class Meter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_resource_display()} №{self.serial_number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save the meter; saving an existing one moves its readings version on.
+
+        A reading submission decides on the meter as it read it (status, removal day, zones, digits):
+        moving the version on makes one that read it before this change read again. The version is never
+        written from an instance, which may hold an older one than the row (the admin's form, say).
+        """
+        if self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        fields = kwargs.pop("update_fields", None)
+        if fields is None:
+            fields = [field.name for field in self._meta.concrete_fields if not field.primary_key]
+        if fields := [name for name in fields if name != "readings_version"]:
+            super().save(*args, update_fields=fields, **kwargs)
+        Meter.objects.filter(pk=self.pk).update(readings_version=models.F("readings_version") + 1)
 
     @property
     def zone_codes(self) -> list[str]:
