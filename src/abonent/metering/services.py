@@ -108,7 +108,8 @@ def submit_readings(
         now=now,
         limits=Thresholds.from_settings(),
     )
-    staff = submitted_by if submission.submitted_by is not None and submission.submitted_by.is_staff else None
+    actor = submission.submitted_by
+    staff = actor if actor is not None and actor.is_staff else None
     for _attempt in range(_ATTEMPTS):
         with _writes_together(staff is not None):
             reading = _submit_once(submission)
