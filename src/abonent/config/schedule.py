@@ -34,6 +34,13 @@ SCHEDULE: list[ScheduledJob] = [
         description="Write unacknowledged changes for billing systems that take them as files.",
     ),
     ScheduledJob(
+        name="integration.prune_bundles",
+        cron="50 3 * * *",
+        task="abonent.integration.tasks.prune_import_bundles_task",
+        description="Remove documents manifests' files of import runs finished longer ago than "
+        "INTEGRATION_BUNDLE_RETENTION_DAYS (never of a run that may be resumed).",
+    ),
+    ScheduledJob(
         name="payments.autopay",
         cron="0 9 * * *",
         task="abonent.payments.tasks.run_autopay_task",

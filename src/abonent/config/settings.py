@@ -355,6 +355,9 @@ PAYMENTS_RECONCILED_GATEWAYS = env_list("PAYMENTS_RECONCILED_GATEWAYS", ["sandbo
 # the application's own files); a file in them is taken once it has not changed for the settle time.
 INTEGRATION_WATCH_ROOTS = env_list("INTEGRATION_WATCH_ROOTS", [str(VAR_DIR / "inbox")])
 INTEGRATION_FOLDER_SETTLE_SECONDS = env_int("INTEGRATION_FOLDER_SETTLE_SECONDS", 60)
+# The files of a documents manifest (an uploaded ZIP unpacked, or a link to the command line's folder) are
+# kept this many days after their run finished, for fixing its quarantined rows; then pruned daily.
+INTEGRATION_BUNDLE_RETENTION_DAYS = env_int("INTEGRATION_BUNDLE_RETENTION_DAYS", 30)
 
 # --- Documents -----------------------------------------------------------------------------------
 # Typst finds fonts only here (Cyrillic: DejaVu of Debian's fonts-dejavu-core): renders match everywhere.

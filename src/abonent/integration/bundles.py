@@ -4,6 +4,11 @@ A manifest lists files by paths relative to its own folder. A watched folder bri
 manifest, so a run from the folder reads them there. An upload brings one file, so a documents import is
 uploaded as a ZIP (the manifest and its files): the files are unpacked into the run's bundle folder
 before the run starts and stay there, so a resumed run and a fixed quarantined row find them again.
+A command-line run's bundle is a link to the manifest's own folder instead of a copy.
+
+Bundles are pruned (`prune_bundles`, daily): a bundle of a run finished longer ago than
+INTEGRATION_BUNDLE_RETENTION_DAYS goes, and with it the chance to fix the run's quarantined rows in place;
+a bundle of a run still pending or running (a run that may be resumed) is never touched.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from abonent.core.errors import DomainError
@@ -162,3 +170,39 @@ def _unpack(archive: zipfile.ZipFile, base: PurePosixPath, *, skip: str, into: P
         target.parent.mkdir(parents=True, exist_ok=True)
         with archive.open(info) as source, target.open("wb") as out:
             shutil.copyfileobj(source, out, 1 << 20)
+
+
+def prune_bundles(*, now: datetime | None = None) -> list[int]:
+    """Remove the bundles of runs finished before the retention; return the run ids whose bundle went.
+
+    A linked bundle loses only its link, never the operator's folder it points to. A bundle whose run
+    is gone (deleted, or its upload rolled back) goes once it is older than the retention, so a bundle
+    being unpacked for a run not yet committed is left alone.
+    """
+    root = bundle_dir(0).parent
+    if not root.is_dir():
+        return []
+    cutoff = (now or timezone.now()) - timedelta(days=settings.INTEGRATION_BUNDLE_RETENTION_DAYS)
+    bundles = {int(path.name): path for path in root.iterdir() if path.name.isdigit()}
+    runs = ImportRun.objects.filter(pk__in=bundles).only("status", "finished_at").in_bulk()
+    pruned = []
+    for run_id, path in sorted(bundles.items()):
+        run = runs.get(run_id)
+        if run is not None and not run.done:  # pending or running: it may yet be resumed
+            continue
+        ended = run.finished_at if run is not None and run.finished_at else _modified(path)
+        if ended < cutoff:
+            _remove(path)
+            pruned.append(run_id)
+    return pruned
+
+
+def _modified(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.lstat().st_mtime, tz=timezone.get_current_timezone())
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink():  # a command-line run's link: the folder it points to is the operator's
+        path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)

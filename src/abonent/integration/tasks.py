@@ -50,3 +50,11 @@ def export_changes_task() -> int:
         if export_changes_file(source=subscription.source, folder=Path(subscription.export_folder)):
             written += 1
     return written
+
+
+@task()
+def prune_import_bundles_task() -> int:
+    """Remove the documents bundles of runs finished before the retention (never of a resumable run)."""
+    from abonent.integration.bundles import prune_bundles
+
+    return len(prune_bundles())
