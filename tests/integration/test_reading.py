@@ -91,3 +91,20 @@ def test_a_profile_maps_and_transforms_columns():
         "Петр",
         "ivanov@mail.ru",
     )
+
+
+def test_cleaning_in_parallel_slices_equals_cleaning_whole(tmp_path, monkeypatch):
+    from abonent.integration import cleaning
+    from abonent.integration.dirty import write_dirty_export
+
+    path = tmp_path / "dirty.csv"
+    write_dirty_export(rows=600, out=path, seed=3, encoding="cp1251")
+    table = read_file(path, known_columns=known_column_names(FileKind.ACCOUNTS))
+    mapped = map_columns(table, kind=FileKind.ACCOUNTS, mapping={})
+    whole = clean(mapped, kind=FileKind.ACCOUNTS, today=date(2026, 11, 5))
+    monkeypatch.setattr(cleaning, "SLICE_ROWS", 100)
+    monkeypatch.setattr(cleaning.pl, "thread_pool_size", lambda: 4)
+    sliced = clean(mapped, kind=FileKind.ACCOUNTS, today=date(2026, 11, 5))
+    assert sliced.frame.equals(whole.frame)
+    assert (sliced.counters, sliced.diffs) == (whole.counters, whole.diffs)
+    assert whole.counters["conflicting_duplicate"] and whole.counters["swapped_fields"]

@@ -144,23 +144,51 @@ def clean(frame: pl.DataFrame, *, kind: str, today: date) -> Cleaned:
     """Run every rule over the mapped frame and return the cleaned frame with the counters."""
     specs = {spec.name: spec for spec in fields_for(kind)}
     counters: Counter[str] = Counter()
-    # One lazy plan for every rule: polars runs it in a single optimised pass instead of one per rule.
-    frame = frame.lazy()  # type: ignore[assignment]
-    frame = _split_full_name(frame, specs, counters)
-    frame = _repair_positions(frame, kind, specs, counters)
-    for spec in specs.values():
-        frame = _clean_field(frame, spec, counters, today)
-    frame = _check_required(frame, kind, specs, counters)
-    frame = _flag_extra(frame, counters)
-    if kind in (FileKind.CUSTOMERS, FileKind.ACCOUNTS):
-        frame = _customer_kind(frame, counters)
-    frame = _gather_reasons(frame.collect())  # type: ignore[attr-defined]
+    frame = _gather_reasons(_apply_row_rules(frame, kind=kind, specs=specs, today=today))
     frame = _count_flags(frame, counters)
     # Equivalent rows are grouped by their cleaned content itself (polars hashes it internally).
     content = pl.concat_str([pl.col(s) for s in specs if s != "full_name"], separator="\x1f")
     frame = frame.with_columns(content.alias(HASH))
     frame, diffs = _duplicates(frame, kind, counters)
     return Cleaned(frame=frame.drop(HASH), counters=counters, diffs=diffs)
+
+
+# Rows per slice below which the row rules run as one plan (a thread's start costs more than it saves).
+SLICE_ROWS = 50_000
+
+
+def _apply_row_rules(
+    frame: pl.DataFrame, *, kind: str, specs: dict[str, FieldSpec], today: date
+) -> pl.DataFrame:
+    """Apply the rules that look at one row at a time: one lazy plan per slice, the slices in parallel.
+
+    Polars runs a chain of one-column steps on one thread (measured: 5.8 s of wall and CPU for a
+    million rows on two cores), so the file is cut into a slice per core and the plans are
+    concatenated, which polars executes side by side. The plans are the same but for the numbers in
+    their temporary columns' names, so each slice takes the first one's names.
+    """
+    parts = max(1, min(pl.thread_pool_size(), frame.height // SLICE_ROWS))
+    size = -(-frame.height // parts)
+    plans = [_row_rules(frame.slice(i * size, size).lazy(), kind, specs, today) for i in range(parts)]
+    names = plans[0].collect_schema().names()
+    renamed = [plan.rename(dict(zip(plan.collect_schema().names(), names, strict=True))) for plan in plans]
+    return pl.concat(renamed, how="vertical").collect()
+
+
+def _row_rules(frame: pl.LazyFrame, kind: str, specs: dict[str, FieldSpec], today: date) -> pl.LazyFrame:
+    """Return the plan of every row rule over a frame (its counts are read from flag columns later)."""
+    # One lazy plan for every rule: polars runs it in a single optimised pass instead of one per rule.
+    # The rules count nothing while planning: what they flag is counted from the columns afterwards.
+    counters: Counter[str] = Counter()
+    plan: Any = _split_full_name(frame, specs, counters)  # type: ignore[arg-type]
+    plan = _repair_positions(plan, kind, specs, counters)
+    for spec in specs.values():
+        plan = _clean_field(plan, spec, counters, today)
+    plan = _check_required(plan, kind, specs, counters)
+    plan = _flag_extra(plan, counters)
+    if kind in (FileKind.CUSTOMERS, FileKind.ACCOUNTS):
+        plan = _customer_kind(plan, counters)
+    return plan
 
 
 _REASON = "__reason__"
@@ -445,7 +473,7 @@ def _valid_by(check: Any) -> Any:
             verdicts = {value: check(value) for value in distinct}
             return values.replace_strict(verdicts, default=True, return_dtype=pl.Boolean)
 
-        return col.map_batches(batch, return_dtype=pl.Boolean)
+        return col.map_batches(batch, return_dtype=pl.Boolean, is_elementwise=True)
 
     return expression
 
