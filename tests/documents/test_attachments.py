@@ -1,4 +1,4 @@
-"""Attachments: type from the bytes, risky files refused with a reason, folders by rules, legacy import."""
+"""Attachments: type from the bytes, risky files refused with a reason, folders by rules."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import io
 import zipfile
 
 import pytest
-from django.core.management import call_command
 from django.utils import translation
 
 from abonent.documents.attachments import store_attachment
@@ -95,28 +94,3 @@ def test_accepted_files_go_to_the_folder_the_rules_choose(account) -> None:
 
     FolderRule.objects.create(priority=1, attachment_source="customer", folder=FolderCategory.ANSWERS)
     assert _store(account, PNG, "again.png").folder.category == FolderCategory.ANSWERS
-
-
-def test_import_binds_by_account_or_inn_and_reports_the_rest(account, tmp_path, capsys) -> None:
-    (tmp_path / "a.pdf").write_bytes(MINIMAL_PDF)
-    (tmp_path / "b.pdf").write_bytes(MINIMAL_PDF)
-    (tmp_path / "virus.exe").write_bytes(b"MZ")
-    manifest = tmp_path / "manifest.csv"
-    manifest.write_text(
-        "file,title,account,inn\n"
-        f"a.pdf,Договор 2019,{account.number},\n"
-        f"b.pdf,Ответ 2020,,{account.customer.inn}\n"
-        "a.pdf,Чужой,0000000000,\n"
-        "missing.pdf,Нет файла,,\n"
-        f"virus.exe,Вирус,{account.number},\n",
-        encoding="utf-8",
-    )
-    report = tmp_path / "report.csv"
-    call_command("import_documents", str(manifest), "--report", str(report))
-
-    assert "imported: 2, not bound: 3" in capsys.readouterr().out
-    assert Attachment.objects.filter(customer=account.customer, source="legacy").count() == 2
-    problems = report.read_text(encoding="utf-8")
-    assert "4,a.pdf,Лицевого счёта 0000000000 нет." in problems
-    assert "ни номера лицевого счёта, ни ИНН" in problems
-    assert "6,virus.exe" in problems

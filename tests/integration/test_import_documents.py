@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import zipfile
@@ -9,7 +10,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.urls import reverse
 
@@ -22,6 +23,7 @@ from abonent.integration.models import ImportProfile, ImportRun, QuarantinedRow,
 from abonent.integration.reasons import describe_reason
 from abonent.integration.services import run_import, start_import
 from tests.documents.helpers import MINIMAL_PDF
+from tests.factories import make_inn
 
 pytestmark = pytest.mark.django_db
 
@@ -347,3 +349,131 @@ def test_the_command_line_takes_a_zip_with_the_manifest_and_its_files(profile_fo
 
     assert "applied 1" in out.getvalue()
     assert Attachment.objects.get().original_name == "bill.pdf"
+
+
+def test_a_document_may_be_bound_by_the_clients_inn(documents_profile, folder, account):
+    inn = account.customer.inn
+    path = _manifest(folder, ["C-1;;договор;;Договор 2019;bill-2025-01.pdf;"], "m.csv")
+    path.write_text(
+        path.read_text(encoding="utf-8-sig").replace("ЛС;", "ЛС;ИНН;").replace("C-1;;", f"C-1;;{inn};")
+    )
+
+    run = _run(documents_profile, path)
+
+    assert (run.applied, run.quarantined) == (1, 0)
+    stored = Attachment.objects.get()
+    assert (stored.customer, stored.account, stored.title) == (account.customer, None, "Договор 2019")
+
+
+@pytest.mark.parametrize(
+    ("account_number", "inn", "reasons"),
+    [
+        ("", "", ["missing_required:account_number/inn"]),
+        ("", "shared", ["several_clients_with_inn"]),
+        ("", "7707083893", ["unknown_inn"]),
+        ("6600999999", "own", ["unknown_account"]),  # an account given is the binding, right or wrong
+    ],
+)
+def test_rows_bound_by_inn_need_exactly_one_client(
+    documents_profile, folder, account, branch, account_number, inn, reasons
+):
+    from tests.factories import AccountFactory
+
+    twin = AccountFactory(branch=branch).customer
+    shared = make_inn(length=10)
+    for client in (twin, account.customer):
+        client.inn = shared if inn == "shared" else client.inn
+        client.save(update_fields=["inn"])
+    inn = {"shared": shared, "own": account.customer.inn}.get(inn, inn)
+    path = folder / "m.csv"
+    path.write_text(
+        f"ЛС;ИНН;Файл;Код документа\n{account_number};{inn};bill-2025-01.pdf;X-1\n", encoding="utf-8"
+    )
+
+    run = _run(documents_profile, path)
+
+    row = QuarantinedRow.objects.get(run=run)
+    assert row.reasons == reasons
+    assert all(describe_reason(code) != code for code in reasons)
+    assert not Attachment.objects.exists()
+
+
+# The old form of a legacy archive's manifest, as `import_documents` (the old command's name) takes it.
+LEGACY = "file,title,account,inn\n"
+
+
+def test_import_documents_takes_a_legacy_manifest_and_reports_the_rest(folder, account, tmp_path):
+    (folder / "virus.exe").write_bytes(b"MZ" + b"\x00" * 64)
+    (folder / "other.pdf").write_bytes(MINIMAL_PDF)
+    manifest = folder / "legacy.csv"
+    manifest.write_text(
+        LEGACY
+        + f"bill-2025-01.pdf,Договор 2019,{account.number},\n"
+        + f"scans/contract.png,Ответ 2020,,{account.customer.inn}\n"
+        + "other.pdf,Чужой,6600999999,\n"
+        + "missing.pdf,Нет файла,,\n"
+        + f"virus.exe,Вирус,{account.number},\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "report.csv"
+    out = io.StringIO()
+
+    call_command("import_documents", str(manifest), "--report", str(report), stdout=out)
+
+    assert "imported 2, replaced 0, unchanged 0, not imported 3" in out.getvalue()
+    stored = Attachment.objects.filter(customer=account.customer, source=AttachmentSource.LEGACY)
+    assert sorted(stored.values_list("title", "account")) == [
+        ("Договор 2019", account.pk),
+        ("Ответ 2020", None),
+    ]
+    unbound = describe_reason("missing_required:account_number/inn")
+    assert _read_report(report) == [
+        ["row", "key", "problem"],
+        ["3", "other.pdf", describe_reason("unknown_account")],
+        ["4", "missing.pdf", f"{unbound}; {describe_reason('file_missing')}"],
+        ["5", "virus.exe", describe_reason("unsupported_file_type")],
+    ]
+
+
+def test_import_documents_again_changes_nothing_and_prints_the_problems(folder, account):
+    manifest = folder / "legacy.csv"
+    manifest.write_text(
+        LEGACY + f"bill-2025-01.pdf,Счёт,{account.number},\nnone.pdf,Нет,,\n", encoding="utf-8"
+    )
+    call_command("import_documents", str(manifest), stdout=io.StringIO())
+    out = io.StringIO()
+
+    call_command("import_documents", str(manifest), stdout=out)
+
+    assert "imported 0, replaced 0, unchanged 1, not imported 1" in out.getvalue()
+    assert "2,none.pdf," in out.getvalue()
+    assert Attachment.objects.count() == 1
+    assert ImportProfile.objects.filter(source__code="legacy-archive").count() == 1
+
+
+def test_import_documents_refuses_a_missing_manifest_or_a_profile_of_another_kind(profile_for, tmp_path):
+    with pytest.raises(CommandError, match="No manifest"):
+        call_command("import_documents", str(tmp_path / "nothing.csv"))
+    (tmp_path / "m.csv").write_text(LEGACY, encoding="utf-8")
+    with pytest.raises(CommandError, match="No documents profile"):
+        call_command("import_documents", str(tmp_path / "m.csv"), profile=profile_for(FileKind.ACCOUNTS).pk)
+
+
+def test_run_import_reports_the_quarantined_rows(profile_for, folder, account, tmp_path):
+    profile = profile_for(FileKind.DOCUMENTS)
+    manifest = _manifest(
+        folder, [f"B-1;{account.number};bill;;;bill-2025-01.pdf;", "B-2;;bill;;;nothing.pdf;"]
+    )
+    report = tmp_path / "problems.csv"
+
+    call_command(
+        "run_import", str(manifest), "--report", str(report), profile=profile.pk, stdout=io.StringIO()
+    )
+
+    problem = f"{describe_reason('missing_required:account_number/inn')}; {describe_reason('file_missing')}"
+    assert _read_report(report) == [["row", "key", "problem"], ["2", "B-2", problem]]
+
+
+def _read_report(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as report:
+        return list(csv.reader(report))

@@ -8,13 +8,10 @@ filesystem by default, an S3-compatible bucket in production (FILE_STORAGE=s3).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -206,67 +203,3 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-# --- legacy import -------------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportReport:
-    imported: int = 0
-    problems: list[tuple[int, str, str]] = field(default_factory=list)  # (line, file, reason)
-
-
-def import_legacy(*, manifest: Iterable[dict[str, str]], base_dir: Path) -> ImportReport:
-    """Import legacy PDFs/scans listed in a manifest (file, title, account or inn), each row on its own.
-
-    A row is bound to the client by the account number, else by the INN (one client only); a row that
-    cannot be bound or whose file is refused is reported with its reason and never stops the others.
-    """
-    report = ImportReport()
-    for line, row in enumerate(manifest, start=2):
-        name = (row.get("file") or "").strip()
-        try:
-            customer, account = _bind(row)
-            path = (base_dir / name).resolve()
-            if not name or not path.is_file() or base_dir.resolve() not in path.parents:
-                raise _refuse(gettext("File not found next to the manifest."))
-            with path.open("rb") as handle:
-                store_attachment(
-                    customer=customer,
-                    account=account,
-                    title=(row.get("title") or path.stem).strip(),
-                    upload=handle,
-                    source="legacy",
-                    name=path.name,
-                )
-            report.imported += 1
-        except AttachmentRefused as exc:
-            report.problems.append((line, name, exc.message))
-    return report
-
-
-def _bind(row: dict[str, str]) -> tuple[Customer, Account | None]:
-    number, inn = (row.get("account") or "").strip(), (row.get("inn") or "").strip()
-    if number:
-        account = Account.objects.select_related("customer").filter(number=number).first()
-        if account is None:
-            raise _refuse(gettext("No account %(number)s.") % {"number": number})
-        return account.customer, account
-    if inn:
-        customers = list(Customer.objects.filter(inn=inn)[:2])
-        if len(customers) != 1:
-            message = (
-                gettext("No client with INN %(inn)s.")
-                if not customers
-                else gettext("Several clients have INN %(inn)s.")
-            )
-            raise _refuse(message % {"inn": inn})
-        return customers[0], None
-    raise _refuse(gettext("The row names neither an account number nor an INN."))
-
-
-def write_report(report: ImportReport, out: IO[str]) -> None:
-    writer = csv.writer(out)
-    writer.writerow(["line", "file", "problem"])
-    writer.writerows(report.problems)

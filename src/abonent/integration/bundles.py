@@ -122,6 +122,20 @@ def start_bundle_import(
     return run
 
 
+def start_manifest_import(*, profile: ImportProfile, path: Path, channel: str) -> ImportRun:
+    """Start a documents manifest named on the server: a ZIP with its files, or a manifest beside them.
+
+    Call inside a transaction; the run is not queued: the caller runs it in its own process.
+    """
+    from abonent.integration.services import start_import
+
+    if path.suffix.lower() == ".zip":
+        return start_bundle_import(profile=profile, path=path, channel=channel, enqueue=False)
+    run = start_import(profile=profile, path=path, channel=channel, enqueue=False)
+    link_manifest_folder(run, path.parent)
+    return run
+
+
 def link_manifest_folder(run: ImportRun, folder: Path) -> None:
     """Let a run started from the command line read the manifest's files where they lie.
 

@@ -159,7 +159,9 @@ KIND_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec(
             "document_id", FieldType.CODE, ("id", "документ", "код документа", "номер документа"), True
         ),
-        _ACCOUNT[0],
+        # A document is bound to an account, or (legacy archives) to the one client with the INN.
+        FieldSpec("account_number", FieldType.ACCOUNT, _ACCOUNT[0].aliases),
+        FieldSpec("inn", FieldType.INN, ("инн",)),
         FieldSpec("document_type", FieldType.TEXT, ("тип", "тип документа", "вид документа", "type")),
         FieldSpec("date", FieldType.DATE, ("дата", "дата документа")),
         FieldSpec("title", FieldType.TEXT, ("название", "наименование", "заголовок")),

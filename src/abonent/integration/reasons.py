@@ -109,6 +109,8 @@ _PLAIN = {
     "unsupported_file_type": _("Not a PDF or an image (told by the file's contents, not its name)"),
     "file_refused": _("The documents archive refused the file"),
     "document_account_changed": _("This document id was imported for another account before"),
+    "unknown_inn": _("No client with this INN"),
+    "several_clients_with_inn": _("Several clients have this INN: give the account number"),
 }
 # Why metering refused a new meter's initial reading (its own codes).
 _READING = {

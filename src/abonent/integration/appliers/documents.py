@@ -1,4 +1,7 @@
-"""Apply a documents manifest: each listed file goes into the account's client folders in the archive.
+"""Apply a documents manifest: each listed file goes into the client's folders in the archive.
+
+A row names the account the document belongs to; a legacy archive that knows only the client's INN may
+name that instead (the document is then the client's, on no account), as long as one client has it.
 
 The files are stored by documents' own `store_attachment` (source "legacy"; the folder rules choose the
 folder by the document's kind), so the customer sees them on the cabinet's documents page. A file is
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,7 +23,7 @@ import filetype
 from django.conf import settings
 from django.utils import formats
 
-from abonent.customers.models import Account
+from abonent.customers.models import Account, Customer
 from abonent.documents.attachments import SNIFF_BYTES, replace_attachment_file, store_attachment
 from abonent.documents.errors import AttachmentRefused
 from abonent.documents.models import Attachment, AttachmentSource, DocumentKind
@@ -81,7 +85,8 @@ _PREFIXES = sorted(DOCUMENT_TYPES, key=len, reverse=True)
 
 @dataclass(frozen=True)
 class DocumentRow(Parsed):
-    account: Account
+    customer: Customer
+    account: Account | None
     kind: int
     title: str
     name: str
@@ -93,9 +98,14 @@ class DocumentApplier(UpsertApplier[DocumentRow]):
     record_kind = "document"
     folder: Path | None = None
     _located = False
+    clients: dict[str, list[Customer]]
 
     def prepare(self, values: list[dict[str, str]]) -> None:
         super().prepare(values)
+        self.clients = defaultdict(list)  # INN → its clients, for the rows that give no account
+        inns = {v["inn"] for v in values if v["inn"] and not v["account_number"]}
+        for customer in Customer.objects.filter(inn__in=inns).order_by("pk"):
+            self.clients[customer.inn].append(customer)
         if not self._located:  # once per run: where the manifest's files are
             run = ImportRun.objects.select_related("profile").filter(pk=self.run_id or 0).first()
             self.folder = manifest_folder(run) if run is not None else None
@@ -103,18 +113,18 @@ class DocumentApplier(UpsertApplier[DocumentRow]):
 
     def parse(self, values: dict[str, str]) -> DocumentRow:
         reasons: list[str] = []
-        account = self.account(values)
-        if account is None:
-            reasons.append("unknown_account")
+        customer, account = self._bind(values, reasons)
         kind = document_kind(values["document_type"])
         if kind is None:
             reasons.append("unknown_document_type")
         data, content_type = self._read(values, reasons)
-        if reasons or account is None or kind is None:
+        if reasons or customer is None or kind is None:
             raise RowRefused(reasons)
         digest = hashlib.sha256(data).hexdigest()
+        owner = account.number if account is not None else f"inn {customer.inn}"
         return DocumentRow(
-            digest=stable_hash(f"{account.number}\x1f{digest}"),
+            digest=stable_hash(f"{owner}\x1f{digest}"),
+            customer=customer,
             account=account,
             kind=kind,
             title=_title(values, kind),
@@ -128,7 +138,7 @@ class DocumentApplier(UpsertApplier[DocumentRow]):
         try:
             if stored is None:
                 return CREATED, self._store(parsed).pk
-            if stored.account_id != parsed.account.pk:
+            if (stored.customer_id, stored.account_id) != (parsed.customer.pk, _pk(parsed.account)):
                 raise RowRefused(["document_account_changed"])
             if stored.sha256 == parsed.sha256:
                 return UNCHANGED, stored.pk
@@ -144,7 +154,7 @@ class DocumentApplier(UpsertApplier[DocumentRow]):
 
     def _store(self, parsed: DocumentRow) -> Attachment:
         return store_attachment(
-            customer=parsed.account.customer,
+            customer=parsed.customer,
             account=parsed.account,
             title=parsed.title,
             upload=io.BytesIO(parsed.data),
@@ -152,6 +162,23 @@ class DocumentApplier(UpsertApplier[DocumentRow]):
             name=parsed.name,
             kind=parsed.kind,
         )
+
+    def _bind(self, values: dict[str, str], reasons: list[str]) -> tuple[Customer | None, Account | None]:
+        """Return the row's client and account (None when bound by INN), or add why it cannot be bound."""
+        if values["account_number"]:
+            account = self.account(values)
+            if account is None:
+                reasons.append("unknown_account")
+                return None, None
+            return account.customer, account
+        if not values["inn"]:
+            reasons.append("missing_required:account_number/inn")
+            return None, None
+        clients = self.clients.get(values["inn"], [])
+        if len(clients) != 1:
+            reasons.append("several_clients_with_inn" if clients else "unknown_inn")
+            return None, None
+        return clients[0], None
 
     def _read(self, values: dict[str, str], reasons: list[str]) -> tuple[bytes, str]:
         """Return the listed file's bytes and sniffed type, or add why it cannot be taken to the reasons."""
@@ -186,6 +213,10 @@ class DocumentApplier(UpsertApplier[DocumentRow]):
         if not path.is_file():
             return None, "file_missing"
         return path, ""
+
+
+def _pk(account: Account | None) -> int | None:
+    return account.pk if account is not None else None
 
 
 def document_kind(text: str) -> int | None:
