@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import zipfile
 
 from abonent.core.periods import BillingPeriod
 from abonent.customers.models import Account
@@ -50,3 +51,14 @@ def run_on(account: Account) -> CompositionRun:
 
 def batch_on(account: Account) -> PrintBatch:
     return PrintBatch.objects.create(run=run_on(account))
+
+
+def office_file(*, macros: bool) -> bytes:
+    """A minimal DOCX (a ZIP with the parts the sniffer looks at), with a macro project if asked."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+        if macros:
+            archive.writestr("word/vbaProject.bin", b"\x00" * 10)
+    return buffer.getvalue()

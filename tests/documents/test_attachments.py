@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 
 import pytest
 from django.utils import translation
@@ -11,7 +10,7 @@ from django.utils import translation
 from abonent.documents.attachments import store_attachment
 from abonent.documents.errors import AttachmentRefused
 from abonent.documents.models import Attachment, ClientFolder, FolderCategory, FolderRule
-from tests.documents.helpers import MINIMAL_PDF
+from tests.documents.helpers import MINIMAL_PDF, office_file
 
 pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
@@ -27,16 +26,6 @@ def media(settings, tmp_path):
         },
     }
     settings.DOCUMENT_UPLOAD_MAX_BYTES = 10_000
-
-
-def _office(name: str, *, macros: bool) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-        if macros:
-            archive.writestr("word/vbaProject.bin", b"\x00" * 10)
-    return buffer.getvalue()
 
 
 def _store(account, data: bytes, name: str, *, title="Скан", source="customer") -> Attachment:
@@ -57,7 +46,7 @@ def _store(account, data: bytes, name: str, *, title="Скан", source="custome
         ("scan.pdf", b"MZ\x90\x00binary", "программа или скрипт"),
         ("page.pdf", b"<!DOCTYPE html><html><script>alert(1)</script>", "со скриптами"),
         ("image.svg", b"<svg onload='x()'/>", "могут содержать программы"),
-        ("report.docx", _office("report.docx", macros=True), "с макросами"),
+        ("report.docx", office_file(macros=True), "с макросами"),
         ("photo.pdf", PNG, "не соответствует его имени"),
         ("notes.txt", b"hello", "не принимаются"),
         ("big.pdf", MINIMAL_PDF + b"0" * 20_000, "Файл больше"),
@@ -80,9 +69,7 @@ def test_the_english_message_is_translated_too(account) -> None:
 def test_accepted_files_go_to_the_folder_the_rules_choose(account) -> None:
     scan = _store(account, MINIMAL_PDF, "scan.pdf", title="Договор энергоснабжения")
     photo = _store(account, PNG, "meter.png", title="Фото прибора учёта")
-    document = _store(
-        account, _office("letter.docx", macros=False), "letter.docx", title="Письмо", source="staff"
-    )
+    document = _store(account, office_file(macros=False), "letter.docx", title="Письмо", source="staff")
 
     assert (scan.content_type, scan.folder.category) == ("application/pdf", FolderCategory.CONTRACTS)
     assert (photo.content_type, photo.folder.category) == ("image/png", FolderCategory.APPLICATIONS)

@@ -22,7 +22,7 @@ from abonent.integration.folders import scan_watched_folders
 from abonent.integration.models import ImportProfile, ImportRun, QuarantinedRow, SourceRecord
 from abonent.integration.reasons import describe_reason
 from abonent.integration.services import run_import, start_import
-from tests.documents.helpers import MINIMAL_PDF
+from tests.documents.helpers import MINIMAL_PDF, office_file
 from tests.factories import make_inn
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +94,21 @@ def test_listed_files_go_to_the_accounts_folders(documents_profile, folder, acco
     contract = Attachment.objects.get(original_name="contract.png")
     assert contract.folder.category == FolderCategory.CONTRACTS
     assert contract.title == "Договор, 01.01.2020"  # no title given: the kind and the date
+
+
+def test_office_documents_are_taken_and_macros_are_not(documents_profile, folder, account):
+    (folder / "act.docx").write_bytes(office_file(macros=False))
+    (folder / "macro.docx").write_bytes(office_file(macros=True))
+    path = _manifest(
+        folder,
+        [f"A-1;{account.number};contract;;Договор;act.docx;", f"A-2;{account.number};contract;;;macro.docx;"],
+    )
+
+    run = _run(documents_profile, path)
+
+    assert (run.applied, run.quarantined) == (1, 1)
+    assert Attachment.objects.get().content_type.endswith("wordprocessingml.document")
+    assert QuarantinedRow.objects.get(run=run).reasons == ["unsupported_file_type"]
 
 
 def test_the_same_manifest_again_changes_nothing(documents_profile, folder, account):

@@ -106,7 +106,9 @@ _PLAIN = {
     "file_too_large": _("The file is larger than documents accept"),
     "file_empty": _("The file is empty"),
     "checksum_mismatch": _("The file's SHA-256 differs from the one in the manifest"),
-    "unsupported_file_type": _("Not a PDF or an image (told by the file's contents, not its name)"),
+    "unsupported_file_type": _(
+        "Not a PDF, an image or an office document without macros (told by the file's contents)"
+    ),
     "file_refused": _("The documents archive refused the file"),
     "document_account_changed": _("This document id was imported for another account before"),
     "unknown_inn": _("No client with this INN"),

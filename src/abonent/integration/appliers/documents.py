@@ -5,7 +5,9 @@ name that instead (the document is then the client's, on no account), as long as
 
 The files are stored by documents' own `store_attachment` (source "legacy"; the folder rules choose the
 folder by the document's kind), so the customer sees them on the cabinet's documents page. A file is
-judged by its bytes: only PDF and common images are taken, whatever its name says. Each document id
+judged by its bytes: PDF and common images whatever its name says, and office documents (DOCX, XLSX, ODT,
+DOC, XLS …) as the cabinet's uploads are, by documents' own `sniff` (name and bytes agree, no macros). Each
+document id
 remembers the SHA-256 of its file: the same file again is "unchanged"; another file under the same id
 replaces the stored one (documents keep no versions of a file), and the audit log names the old file.
 """
@@ -24,7 +26,7 @@ from django.conf import settings
 from django.utils import formats
 
 from abonent.customers.models import Account, Customer
-from abonent.documents.attachments import SNIFF_BYTES, replace_attachment_file, store_attachment
+from abonent.documents.attachments import SNIFF_BYTES, replace_attachment_file, sniff, store_attachment
 from abonent.documents.errors import AttachmentRefused
 from abonent.documents.models import Attachment, AttachmentSource, DocumentKind
 from abonent.integration.appliers.upsert import (
@@ -117,7 +119,7 @@ class DocumentApplier(UpsertApplier[DocumentRow]):
         kind = document_kind(values["document_type"])
         if kind is None:
             reasons.append("unknown_document_type")
-        data, content_type = self._read(values, reasons)
+        data, extension = self._read(values, reasons)
         if reasons or customer is None or kind is None:
             raise RowRefused(reasons)
         digest = hashlib.sha256(data).hexdigest()
@@ -128,7 +130,7 @@ class DocumentApplier(UpsertApplier[DocumentRow]):
             account=account,
             kind=kind,
             title=_title(values, kind),
-            name=Path(values["file"].replace("\\", "/")).stem[:200] + ACCEPTED_TYPES[content_type],
+            name=Path(values["file"].replace("\\", "/")).stem[:200] + extension,
             data=data,
             sha256=digest,
         )
@@ -181,7 +183,7 @@ class DocumentApplier(UpsertApplier[DocumentRow]):
         return clients[0], None
 
     def _read(self, values: dict[str, str], reasons: list[str]) -> tuple[bytes, str]:
-        """Return the listed file's bytes and sniffed type, or add why it cannot be taken to the reasons."""
+        """Return the listed file's bytes and the extension to store it under, or add why it is refused."""
         path, problem = self._locate(values["file"])
         if problem:
             reasons.append(problem)
@@ -195,11 +197,18 @@ class DocumentApplier(UpsertApplier[DocumentRow]):
         expected = values["sha256"].strip().lower()
         if expected and expected != hashlib.sha256(data).hexdigest():
             reasons.append("checksum_mismatch")
-        guessed = filetype.guess(data[:SNIFF_BYTES]) if data else None
-        if guessed is None or guessed.mime not in ACCEPTED_TYPES:
-            reasons.append("unsupported_file_type" if data else "file_empty")
+        if not data:
+            reasons.append("file_empty")
             return b"", ""
-        return data, guessed.mime
+        guessed = filetype.guess(data[:SNIFF_BYTES])
+        if guessed is not None and guessed.mime in ACCEPTED_TYPES:
+            return data, ACCEPTED_TYPES[guessed.mime]
+        try:  # an office document: judged by its name and bytes together, like an upload in the cabinet
+            sniff(name=values["file"], head=data[:SNIFF_BYTES], whole=data)
+        except AttachmentRefused:
+            reasons.append("unsupported_file_type")
+            return b"", ""
+        return data, Path(values["file"]).suffix.lower()
 
     def _locate(self, name: str) -> tuple[Path | None, str]:
         if self.folder is None:
