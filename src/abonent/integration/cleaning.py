@@ -418,15 +418,8 @@ def _clean_email(frame: pl.DataFrame, name: str, counters: Counter[str], today: 
 def _clean_date(frame: pl.DataFrame, name: str, counters: Counter[str], today: date) -> pl.DataFrame:
     """Read 05.11.2026, 5.11.2026, 2026-11-05, 05/11/2026, 05.11.26 or 11.2026 (a period), time ignored."""
     col = pl.col(name)
-    frame, text = _derive(frame, name, col.str.extract(r"^\s*([0-9][0-9./\-]*)", 1).fill_null(""))
-    period = (
-        pl.when(text.str.contains(r"^\d{1,2}\.\d{4}$")).then("01." + text)
-        .when(text.str.contains(r"^\d{4}-\d{2}$")).then(text + "-01")
-        .otherwise(text)
-    )  # fmt: skip
-    frame, text = _derive(frame, name, period)
     frame, parsed = _derive(
-        frame, name, pl.coalesce([text.str.to_date(f, strict=False) for f in _DATE_FORMATS])
+        frame, name, col.map_batches(_read_dates, return_dtype=pl.Date, is_elementwise=True)
     )
     frame, given = _derive(frame, name, col.str.strip_chars() != "")
     highest = today if name == "birth_date" else date(today.year + _YEARS_AHEAD.get(name, 1), 12, 31)
@@ -442,6 +435,25 @@ def _clean_date(frame: pl.DataFrame, name: str, counters: Counter[str], today: d
         .otherwise(parsed.dt.strftime("%Y-%m-%d"))
         .alias(name)
     )
+
+
+def _read_dates(values: pl.Series) -> pl.Series:
+    """Return the dates the values name (null where none), reading each distinct value once.
+
+    An export repeats its dates (birth dates, opening days) many times over: a million rows hold
+    ~22,000 distinct birth dates, and four formats tried on every row cost 0.35 s a column.
+    """
+    distinct = values.unique()
+    text = distinct.str.extract(r"^\s*([0-9][0-9./\-]*)", 1).fill_null("")
+    text = pl.select(
+        pl.when(text.str.contains(r"^\d{1,2}\.\d{4}$"))
+        .then("01." + text)
+        .when(text.str.contains(r"^\d{4}-\d{2}$"))
+        .then(text + "-01")
+        .otherwise(text)
+    ).to_series()
+    parsed = pl.select(pl.coalesce([text.str.to_date(f, strict=False) for f in _DATE_FORMATS])).to_series()
+    return values.replace_strict(distinct, parsed, default=None, return_dtype=pl.Date)
 
 
 def _clean_decimal(frame: pl.DataFrame, name: str, counters: Counter[str], today: date) -> pl.DataFrame:
