@@ -159,6 +159,15 @@ def _append_only_tables_erasable_between_transactional_tests(
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language: a request's LocaleMiddleware leaves its language active."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
     """Rate-limit counters and code-resend slots live in the cache: no test inherits another's."""
     from django.core.cache import cache
