@@ -162,10 +162,10 @@ def _apply_row_rules(
 ) -> pl.DataFrame:
     """Apply the rules that look at one row at a time: one lazy plan per slice, the slices in parallel.
 
-    Polars runs a chain of one-column steps on one thread (measured: 5.8 s of wall and CPU for a
-    million rows on two cores), so the file is cut into a slice per core and the plans are
-    concatenated, which polars executes side by side. The plans are the same but for the numbers in
-    their temporary columns' names, so each slice takes the first one's names.
+    Polars runs much of a chain of one-column steps on one thread. Cut into a slice per core, whose
+    plans it runs side by side when concatenated, the cleaning of a million rows took ~0.35 s less
+    wall and ~0.5 s less CPU on two cores (of ~5 s and ~9 s). The plans are the same but for the
+    numbers in their temporary columns' names, so each slice takes the first one's names.
     """
     parts = max(1, min(pl.thread_pool_size(), frame.height // SLICE_ROWS))
     size = -(-frame.height // parts)
