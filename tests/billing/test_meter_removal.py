@@ -188,18 +188,8 @@ def test_a_final_reading_taken_after_the_window_counts_for_the_removal_period():
 def test_a_meter_removed_long_ago_and_replaced_plays_no_part():
     """Removed in August and replaced then: November is the new meter's ordinary month, 7 − 4 = 3 m³."""
     old = _old_meter(removed_on=datetime.date(2026, 8, 20), final={})
-    new = MeterFacts(
-        id=2,
-        serial="NEW-2",
-        resource="cold_water",
-        zones=1,
-        digits=5,
-        status="active",
-        installed_on=datetime.date(2026, 8, 20),
-        next_verification_on=datetime.date(2032, 1, 1),
-        readings={NOVEMBER.previous().start: {"T1": Decimal("4")}, NOVEMBER.start: {"T1": Decimal("7")}},
-        initial={"T1": Decimal("0")},
-    )
+    new = _new_meter(installed_on=datetime.date(2026, 8, 20), november="7", initial="0")
+    new = replace(new, readings={NOVEMBER.previous().start: {"T1": Decimal("4")}, **new.readings})
     assert _lines(_charge(old, new)) == [("", "meter", None, "3.000", "150.00")]
 
 
